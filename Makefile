@@ -1,0 +1,29 @@
+# netvis-kit: every workflow is a target here. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := all
+.PHONY: all help venv data check test
+
+all: venv data check  ## The main job: set up, fetch the data, check the model.
+
+help:  ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+venv: $(STAMP)  ## Create .venv with the pinned requirements and the kit (editable).
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+data:  ## Fetch and verify the images and weights (NETVIS_DATA_MIRROR for offline).
+	./get_datasets.sh
+
+check: venv data  ## Load data and model; report accuracy; save an image grid.
+	$(PY) -m netvis --figure build/images.png
+
+test: venv data  ## Run the kit's test suite.
+	$(PY) -m pytest
