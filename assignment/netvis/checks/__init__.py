@@ -1,0 +1,79 @@
+"""The checks that grade the five student functions, one registry for every way of grading.
+
+Each check is a plain function ``run(student, cases) -> message`` that raises ``CheckFailed``
+with a message a student can act on. Its *public* cases live here and run in the student's own
+notebook; its *hidden* cases (and the reference tensors they need) stay with the autograder.
+nbgrader grade cells, the batch grader and the tests all run the same functions.
+"""
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable
+
+from . import activations, ascent, fooling, saliency
+from .calls import Call, CheckFailed, InProcessStudent, ModelReport
+
+STUDENT_FUNCTIONS = (
+    "compute_saliency_maps",
+    "make_fooling_image",
+    "class_visualization_update_step",
+    "capture_activations",
+    "filter_visualization_update_step",
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    """``<function>-<aspect>``: the nbgrader grade_id, the CSV column and the results.json test name."""
+    points: float
+    run: Callable = field(repr=False)
+    public_cases: list = field(repr=False)
+
+    @property
+    def function(self) -> str:
+        return self.id.split("-")[0]
+
+    @property
+    def description(self) -> str:
+        return self.run.func.__doc__ if isinstance(self.run, partial) else self.run.__doc__
+
+
+def _step_checks(step, public_cases, points):
+    return [Check(f"{step.name}-{run.__name__}", points[run.__name__], partial(run, step), public_cases[run])
+            for run in public_cases]
+
+
+CHECKS = (
+    [Check(f"{saliency.NAME}-{run.__name__}", pts, run, saliency.PUBLIC_CASES[run])
+     for run, pts in [(saliency.shape, 2), (saliency.nonnegative, 1), (saliency.values, 3),
+                      (saliency.eval_mode, 2), (saliency.model_untouched, 1)]]
+    + [Check(f"{fooling.NAME}-{run.__name__}", pts, run, fooling.PUBLIC_CASES[run])
+       for run, pts in [(fooling.fools, 3), (fooling.within_budget, 2), (fooling.stops_when_fooled, 2),
+                        (fooling.input_unchanged, 1), (fooling.shape_and_dtype, 1)]]
+    + _step_checks(ascent.CLASS_STEP, ascent.CLASS_PUBLIC_CASES,
+                   {"returns_none": 1, "ascends": 2, "direction": 4, "scales_with_learning_rate": 1, "no_accumulation": 2})
+    + [Check(f"{activations.NAME}-{run.__name__}", pts, run, activations.PUBLIC_CASES[run])
+       for run, pts in [(activations.shapes, 1), (activations.values, 2), (activations.removes_hooks, 2)]]
+    + _step_checks(ascent.FILTER_STEP, ascent.FILTER_PUBLIC_CASES, {"ascends": 2, "direction": 3})
+)
+CHECKS_BY_ID = {check.id: check for check in CHECKS}
+
+
+def run_check(check_id: str, namespace: dict, cases=None) -> str:
+    """Run one check on the functions defined in ``namespace`` (a notebook's ``globals()``).
+
+    With ``cases=None`` the check's public cases run. Raises ``CheckFailed`` on a wrong answer,
+    which makes an nbgrader grade cell fail; prints what passed otherwise.
+    """
+    check = CHECKS_BY_ID[check_id]
+    cases = check.public_cases if cases is None else cases
+    if not cases:
+        print(f"{check_id}: checked by hidden tests at grading time.")
+        return ""
+    message = check.run(InProcessStudent(namespace), cases)
+    print(f"{check_id}: ok, {message}")
+    return message
+
+
+__all__ = ["CHECKS", "CHECKS_BY_ID", "STUDENT_FUNCTIONS", "Call", "Check", "CheckFailed",
+           "InProcessStudent", "ModelReport", "run_check"]

@@ -1,0 +1,126 @@
+"""How a check calls a student's function and sees what the call did.
+
+A check never touches the student's objects: it asks a *student* (``InProcessStudent`` here,
+or the autograder's sandboxed one) to call a function on copies of its arguments, and gets a
+``Call`` record back: the returned value, the arguments as the call left them, what happened to
+the model, and the error if it raised.
+"""
+import contextlib
+import copy
+import io
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import torch
+from torch import nn
+from torch.nn.modules import module as torch_module
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict that the student's code is wrong; the message says what to change."""
+
+
+@dataclass
+class ModelReport:
+    """The model after a call: its mode, how many hooks are left, its parameters if asked for."""
+
+    training: bool
+    hooks: int
+    state: Optional[dict] = None
+
+
+@dataclass
+class Call:
+    """What one call (or one sequence of calls) of a student function did."""
+
+    value: Any
+    """What the last call returned."""
+    args: tuple
+    """The arguments as the last call left them (tensors copied; other values as given)."""
+    model: Optional[ModelReport] = None
+    error: Optional[str] = None
+    output: str = ""
+    """What the calls printed."""
+    history: list = field(default_factory=list)
+    """``args`` after each call of a sequence, in order."""
+
+    def raise_error(self, function: str) -> None:
+        """Fail the check if the call raised, quoting the student's exception."""
+        if self.error is not None:
+            raise CheckFailed(f"{function} raised an exception:\n{self.error}")
+
+
+def count_hooks(model: nn.Module) -> int:
+    """Forward and backward hooks registered on ``model``'s modules or globally."""
+    per_module = sum(
+        len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) + len(m._backward_pre_hooks)
+        for m in model.modules()
+    )
+    global_hooks = [torch_module._global_forward_hooks, torch_module._global_forward_pre_hooks,
+                    torch_module._global_backward_hooks, torch_module._global_backward_pre_hooks]
+    return per_module + sum(len(h) for h in global_hooks)
+
+
+def report_model(model: nn.Module, with_state: bool) -> ModelReport:
+    state = {k: v.detach().clone() for k, v in model.state_dict().items()} if with_state else None
+    return ModelReport(training=model.training, hooks=count_hooks(model), state=state)
+
+
+def copy_argument(value):
+    """A private copy of one argument; tensors keep ``requires_grad``."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone().requires_grad_(value.requires_grad)
+    return copy.deepcopy(value)
+
+
+def format_exception(err: BaseException) -> str:
+    """The last frames of a traceback: enough for a student to find the line."""
+    lines = traceback.format_exception(type(err), err, err.__traceback__, limit=-3)
+    return "".join(lines).strip()
+
+
+class InProcessStudent:
+    """Calls the student's functions from a namespace (a notebook's globals) in this process.
+
+    Used by nbgrader grade cells and by the kit's tests; the autograder's batch grader uses a
+    sandboxed student with the same ``call`` instead.
+    """
+
+    def __init__(self, namespace: dict):
+        self.namespace = namespace
+        self.memo = {}
+        """Results that several checks share, such as fooling images of the real model."""
+
+    def function(self, name: str):
+        fn = self.namespace.get(name)
+        if not callable(fn):
+            raise CheckFailed(f"{name} is not defined: run (or keep) the cell that defines it.")
+        return fn
+
+    def call(self, name: str, *args, followups=(), with_model_state: bool = False) -> Call:
+        """Call ``name(*copies of args)``, then again once per dict in ``followups``.
+
+        Each followup replaces the arguments at the positions it names and reuses the other
+        (already updated) argument objects, so a second call sees what the first left behind.
+        """
+        fn = self.function(name)
+        args = [copy_argument(a) for a in args]
+        model = next((a for a in args if isinstance(a, nn.Module)), None)
+        history, value, error, output = [], None, None, io.StringIO()
+        for replacements in [{}] + list(followups):
+            for position, replacement in replacements.items():
+                args[position] = copy_argument(replacement)
+            try:
+                with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    value = fn(*args)
+            except (Exception, SystemExit) as err:  # the student's bug, reported to the check
+                error = format_exception(err)
+            history.append(tuple(copy_argument(a) if isinstance(a, torch.Tensor) else a for a in args))
+            if error is not None:
+                break
+        report = report_model(model, with_model_state) if model is not None else None
+        return Call(value=value, args=history[-1], model=report, error=error,
+                    output=output.getvalue(), history=history)

@@ -1,0 +1,104 @@
+"""Checks of ``compute_saliency_maps(X, y, model) -> (N, H, W)``."""
+import torch
+
+from .calls import CheckFailed
+from .common import expect_tensor
+from .tiny import make_images, make_tiny_model
+
+NAME = "compute_saliency_maps"
+
+
+def _inputs(case):
+    X = make_images(case["seed"], case["n"])
+    y = torch.arange(case["n"]) % 10
+    return X, y
+
+
+def _saliency(student, X, y, model, **kw):
+    call = student.call(NAME, X, y, model, **kw)
+    call.raise_error(NAME)
+    return call
+
+
+def shape(student, cases) -> str:
+    """Returns (N, H, W) for every batch size, N = 1 included."""
+    for case in cases:
+        X, y = _inputs(case)
+        N, _, H, W = X.shape
+        call = student.call(NAME, X, y, make_tiny_model(case["seed"]))
+        if call.error is not None:
+            hint = "" if N == 5 else " Does your code assume a batch of 5 images (e.g. in backward())?"
+            raise CheckFailed(f"{NAME} fails for a batch of N = {N} images.{hint}\n{call.error}")
+        value = call.value
+        if isinstance(value, torch.Tensor) and tuple(value.shape) == (N, 3, H, W):
+            raise CheckFailed(f"{NAME} returned one map per colour channel, shape {(N, 3, H, W)}: "
+                              "take the maximum of |gradient| over the channel dimension (dim=1).")
+        if isinstance(value, torch.Tensor) and N == 1 and tuple(value.shape) == (H, W):
+            raise CheckFailed(f"For N = 1 the batch dimension disappeared (shape {(H, W)}, not {(1, H, W)}): "
+                              "don't call .squeeze() without naming the dimension.")
+        expect_tensor(value, (N, H, W), f"For N = {N}, the saliency")
+    return f"shape (N, H, W) for N = {', '.join(str(c['n']) for c in cases)}"
+
+
+def nonnegative(student, cases) -> str:
+    """Saliency is |gradient|: never negative."""
+    for case in cases:
+        X, y = _inputs(case)
+        saliency = _saliency(student, X, y, make_tiny_model(case["seed"])).value
+        saliency = expect_tensor(saliency, (X.shape[0],) + X.shape[2:], "The saliency")
+        if saliency.min() < 0:
+            raise CheckFailed("The saliency has negative values: take the absolute value of the gradient.")
+    return "all values >= 0"
+
+
+def values(student, cases) -> str:
+    """Equal to reference saliency maps on small fixed models."""
+    for case in cases:
+        model = make_tiny_model(0)
+        model.load_state_dict(case["model_state"])
+        saliency = _saliency(student, case["X"], case["y"], model).value
+        expected = case["expected"]
+        saliency = expect_tensor(saliency, expected.shape, "The saliency")
+        error = (saliency - expected).abs().max() / expected.abs().max()
+        if not error < 1e-4:
+            raise CheckFailed(f"The saliency differs from the reference (largest error {float(error):.2%} of the "
+                              "largest value): it should be max over channels of |d score_y / d X|, "
+                              "with score_y the score of each image's own class.")
+    return "matches the reference maps"
+
+
+def eval_mode(student, cases) -> str:
+    """The model may arrive in training mode; dropout must be off for the saliency."""
+    for case in cases:
+        X, y = _inputs(case)
+        training = make_tiny_model(case["seed"], training=True)
+        first = _saliency(student, X, y, training)
+        second = _saliency(student, X, y, training)
+        reference = _saliency(student, X, y, make_tiny_model(case["seed"], training=False))
+        maps = [expect_tensor(c.value, reference.value.shape, "The saliency") for c in (first, second, reference)]
+        if not (torch.allclose(maps[0], maps[2], rtol=1e-4, atol=1e-7) and torch.allclose(maps[1], maps[2], rtol=1e-4, atol=1e-7)):
+            raise CheckFailed("With the model in training mode the saliency changes from call to call "
+                              "(dropout is on): call model.eval() before the forward pass.")
+    return "same maps whether the model arrives in train or eval mode"
+
+
+def model_untouched(student, cases) -> str:
+    """The model's parameters are the same after the call."""
+    for case in cases:
+        X, y = _inputs(case)
+        model = make_tiny_model(case["seed"], frozen=False)
+        after = _saliency(student, X, y, model, with_model_state=True).model.state
+        for key, before in model.state_dict().items():
+            if not torch.equal(after[key], before):
+                raise CheckFailed(f"{NAME} changed the model's parameter {key}: "
+                                  "compute gradients for the image only, never update the model.")
+    return "parameters unchanged"
+
+
+PUBLIC_CASES = {
+    shape: [{"seed": 1, "n": 1}, {"seed": 2, "n": 3}, {"seed": 3, "n": 5}, {"seed": 4, "n": 7}],
+    nonnegative: [{"seed": 5, "n": 4}],
+    values: [],
+    eval_mode: [{"seed": 6, "n": 3}],
+    model_untouched: [{"seed": 7, "n": 2}],
+}
