@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := all
-.PHONY: all help venv data check test
+.PHONY: all help venv data check test references release answer-key
 
 all: venv data check  ## The main job: set up, fetch the data, check the model.
 
@@ -25,5 +25,17 @@ data:  ## Fetch and verify the images and weights (NETVIS_DATA_MIRROR for offlin
 check: venv data  ## Load data and model; report accuracy; save an image grid.
 	$(PY) -m netvis --figure build/images.png
 
-test: venv data  ## Run the kit's test suite.
+test: venv data references  ## Run the kit's test suite.
 	$(PY) -m pytest
+
+REFERENCES := build/references/manifest.json
+$(REFERENCES): $(STAMP) solutions/NetworkVisualization.ipynb autograder/references.py $(wildcard assignment/netvis/checks/*.py) | data
+	$(PY) -m autograder references
+
+references: $(REFERENCES)  ## Regenerate the reference tensors from the solution notebook.
+
+release: venv  ## Regenerate assignment/NetworkVisualization.ipynb from the solution source (nbgrader).
+	$(PY) -m autograder release
+
+answer-key: references  ## Execute the solution notebook into build/answer_key/ (.ipynb and .html).
+	$(PY) -m autograder answer-key

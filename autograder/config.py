@@ -1,0 +1,31 @@
+"""The autograder's settings, in one place."""
+import os
+from pathlib import Path
+
+from netvis.config import KIT_ROOT
+
+SOLUTION_NOTEBOOK = KIT_ROOT / "solutions" / "NetworkVisualization.ipynb"
+RELEASE_NOTEBOOK = KIT_ROOT / "assignment" / "NetworkVisualization.ipynb"
+NOTEBOOK_NAME = "NetworkVisualization.ipynb"
+COURSE_DIR = KIT_ROOT / "autograder" / "course"
+ASSIGNMENT_ID = "netvis"
+
+REFERENCES_DIR = Path(os.environ.get("NETVIS_REFERENCES_DIR") or KIT_ROOT / "build" / "references")
+REFERENCES_TARGET = "make references"
+"""The command that regenerates the reference tensors; errors about them name it."""
+
+# Limits on each submission's sandboxed child process (see autograder/sandbox.py).
+CALL_TIMEOUT_S = float(os.environ.get("NETVIS_CALL_TIMEOUT_S", 60))
+"""Wall-clock limit on one check's calls of a student function."""
+MEMORY_LIMIT_BYTES = 3 << 30
+"""Address space the student's code may add on top of what torch has mapped at start."""
+MAX_PROCESSES = 32
+"""Processes and threads the sandbox user may run at once (fork bombs stop here)."""
+MAX_OUTPUT_BYTES = 1 << 20
+"""Printed output kept per submission; more than 16 times this kills the child."""
+MAX_FILE_BYTES = 1 << 20
+"""Largest file the student's code may write (into its empty, private directory)."""
+MAX_MESSAGE_BYTES = 256 << 20
+"""Largest result the child may send back."""
+SANDBOX_UID_BASE = 61000
+"""As root, worker slot k runs student code as uid/gid SANDBOX_UID_BASE + k."""

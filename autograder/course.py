@@ -1,0 +1,39 @@
+"""The nbgrader course directory: generating the student release with nbgrader itself."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .config import ASSIGNMENT_ID, COURSE_DIR, NOTEBOOK_NAME, RELEASE_NOTEBOOK
+
+
+def nbgrader(*args, course_dir: Path = COURSE_DIR, env=None, check=True) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS`` in ``course_dir`` with this environment's tools on PATH
+    (nbgrader calls ``alembic`` and starts kernels by name)."""
+    bin_dir = str(Path(sys.executable).parent)
+    full_env = dict(os.environ, **(env or {}))
+    full_env["PATH"] = bin_dir + os.pathsep + full_env.get("PATH", "")
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=full_env,
+                            capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    return result
+
+
+def generate_release(course_dir: Path = COURSE_DIR) -> Path:
+    """Run ``nbgrader generate_assignment``; return the generated student notebook's path."""
+    nbgrader("generate_assignment", ASSIGNMENT_ID, "--force", course_dir=course_dir)
+    return course_dir / "release" / ASSIGNMENT_ID / NOTEBOOK_NAME
+
+
+def write_release(destination: Path = RELEASE_NOTEBOOK) -> Path:
+    """Regenerate the student notebook and put it, atomically, where students get it."""
+    generated = generate_release()
+    fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
+    os.close(fd)
+    shutil.copyfile(generated, tmp)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, destination)
+    return destination
