@@ -25,9 +25,10 @@ HIDDEN = {
 
 
 def hidden_cases(check_id: str) -> list:
-    """The hidden cases of one check ([] for checks that have none)."""
+    """The hidden cases of one check ([] for checks that have none), each marked ``hidden``
+    so that messages about it leave out its inputs."""
     provider = HIDDEN.get(check_id)
-    return provider(check_id) if provider else []
+    return [dict(case, hidden=True) for case in provider(check_id)] if provider else []
 
 
 def run_hidden(check_id: str, namespace: dict) -> str:

@@ -10,19 +10,18 @@ import contextlib
 import hashlib
 import io
 import json
-import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import torch
 
-from netvis.checks.ascent import CLASS_STEP, FILTER_STEP, _sequential_output
+from netvis.checks.ascent import CLASS_STEP, FILTER_STEP, sequential_output
 from netvis.checks.common import real_image, real_model
 from netvis.checks.tiny import make_images, make_tiny_model
 from netvis.models import find_squeezenet_weights, verify_hash_prefix
 
 from .config import REFERENCES_DIR, REFERENCES_TARGET, SOLUTION_NOTEBOOK
+from .files import atomic_write, atomic_write_text
 from .notebook import extract_definitions, preamble, read_notebook, solution_namespace
 
 FORMAT_VERSION = 1
@@ -55,7 +54,7 @@ def _step_case(step, solution, seed, l2_reg, learning_rate, **target):
     if step is CLASS_STEP:
         gain = model(leaf)[0, target["target"]]
     else:
-        gain = _sequential_output(model, target["layer"], leaf)[0, target["channel"]].mean()
+        gain = sequential_output(model, target["layer"], leaf)[0, target["channel"]].mean()
     g, = torch.autograd.grad(gain, leaf)
     reference = start.detach() - img
     case.update(reference_delta=reference, mistakes={
@@ -74,7 +73,7 @@ def _comparable_l2(step, seed, **target) -> float:
     if step is CLASS_STEP:
         gain = model(img)[0, target["target"]]
     else:
-        gain = _sequential_output(model, target["layer"], img)[0, target["channel"]].mean()
+        gain = sequential_output(model, target["layer"], img)[0, target["channel"]].mean()
     g, = torch.autograd.grad(gain, img)
     return float(g.norm() / (2 * img.detach().norm()))
 
@@ -115,8 +114,8 @@ def generate(out_dir: Path = REFERENCES_DIR) -> dict:
     cases = {}
     saliency = []
     for seed in (101, 102):
-        model, X = make_tiny_model(seed), make_images(seed + 1000, 4)
-        y = torch.randint(0, 10, (4,), generator=torch.Generator().manual_seed(seed))
+        model, X = make_tiny_model(seed), make_images(seed + 1000, 5)
+        y = torch.randint(0, 10, (5,), generator=torch.Generator().manual_seed(seed))
         saliency.append(dict(model_state=model.state_dict(), X=X, y=y,
                              expected=_quiet(solution["compute_saliency_maps"], X, y, model).detach()))
     cases["compute_saliency_maps-values"] = saliency
@@ -142,8 +141,9 @@ def generate(out_dir: Path = REFERENCES_DIR) -> dict:
         "squeezenet_weights": {"file": weights.name, "sha256": verify_hash_prefix(weights)},
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out_dir / "references.pt", lambda f: torch.save(payload, f))
-    _atomic_write(out_dir / "manifest.json", lambda f: f.write(json.dumps(manifest, indent=2).encode()))
+    # Owner-only: sandboxed student code (another uid) cannot open them even outside its chroot.
+    atomic_write(out_dir / "references.pt", lambda f: torch.save(payload, f), mode=0o600)
+    atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2), mode=0o600)
     load.cache_clear()
     return manifest
 
@@ -155,22 +155,6 @@ def _tensors_sha256(cases) -> str:
             for tensor in case["model_state"].values():
                 digest.update(tensor.numpy().tobytes())
     return digest.hexdigest()
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write through a private temporary file, then rename: readers see all or nothing.
-    The file is readable by its owner only, so sandboxed student code cannot open it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,7 @@
 """Checks of ``capture_activations(model, X, layers) -> {layer name: activation}``."""
 import torch
 
-from .ascent import _sequential_output
+from .ascent import sequential_output
 from .calls import CheckFailed
 from .tiny import make_images, make_tiny_model
 
@@ -33,7 +33,7 @@ def _compare(activations, expected, compare_values: bool) -> None:
 def _public_expected(case):
     X, model = make_images(case["seed"], case["n"]), make_tiny_model(case["seed"])
     with torch.no_grad():
-        expected = {layer: _sequential_output(model, layer, X) for layer in case["layers"]}
+        expected = {layer: sequential_output(model, layer, X) for layer in case["layers"]}
     return X, model, expected
 
 

@@ -30,7 +30,7 @@ MISTAKES = {
 """Known wrong directions, by the name the reference tensors store them under."""
 
 
-def _sequential_output(model, layer: str, X: torch.Tensor) -> torch.Tensor:
+def sequential_output(model, layer: str, X: torch.Tensor) -> torch.Tensor:
     """Output of ``layer`` ("features.4", "classifier.1") by running the Sequential prefix."""
     container, index = layer.split(".")
     if container == "classifier":
@@ -52,7 +52,7 @@ class UpdateStep:
             if self.name == CLASS_STEP.name:
                 gain = model(img)[0, case["target"]]
             else:
-                gain = _sequential_output(model, case["layer"], img)[0, case["channel"]].mean()
+                gain = sequential_output(model, case["layer"], img)[0, case["channel"]].mean()
             return float(gain - case["l2_reg"] * img.pow(2).sum())
 
     def delta(self, student, case, img, model, learning_rate, **kw):

@@ -46,10 +46,13 @@ class Call:
     history: list = field(default_factory=list)
     """``args`` after each call of a sequence, in order."""
 
-    def raise_error(self, function: str) -> None:
-        """Fail the check if the call raised, quoting the student's exception."""
-        if self.error is not None:
-            raise CheckFailed(f"{function} raised an exception:\n{self.error}")
+    def raise_error(self, function: str, hint: str = "") -> None:
+        """Fail the check if the call raised, quoting the student's exception (and ``hint``)."""
+        if self.error is None:
+            return
+        if self.error.rstrip().endswith("NotImplementedError"):
+            raise CheckFailed(f"{function} is not implemented yet: it raises NotImplementedError.")
+        raise CheckFailed(f"{function} raised an exception.{hint}\n{self.error}")
 
 
 def count_hooks(model: nn.Module) -> int:
@@ -76,9 +79,11 @@ def copy_argument(value):
 
 
 def format_exception(err: BaseException) -> str:
-    """The last frames of a traceback: enough for a student to find the line."""
-    lines = traceback.format_exception(type(err), err, err.__traceback__, limit=-3)
-    return "".join(lines).strip()
+    """The traceback from the student's own code on (the grader's frames left out)."""
+    frames = traceback.extract_tb(err.__traceback__)
+    start = next((i for i, f in enumerate(frames) if f.filename.startswith("<notebook cell")), 0)
+    lines = traceback.format_list(frames[start:][-4:]) + traceback.format_exception_only(type(err), err)
+    return ("Traceback (most recent call last):\n" + "".join(lines)).strip()
 
 
 class InProcessStudent:

@@ -52,8 +52,10 @@ def fools(student, cases) -> str:
         predicted = predicted_class(X_fooling)
         if predicted != target:
             hint = " (it is the input, unchanged)" if torch.equal(X_fooling, X) else ""
-            raise CheckFailed(f"The fooling image{hint} is classified as {class_name(predicted)}, not the target "
-                              f"{class_name(target)}: ascend the target's score until the model predicts it.")
+            names = "not as the target" if case.get("hidden") else \
+                f"as {class_name(predicted)}, not as the target {class_name(target)}"
+            raise CheckFailed(f"The fooling image{hint} is classified {names}: "
+                              "ascend the target's score until the model predicts it.")
     return "every fooling image is classified as its target"
 
 

@@ -26,9 +26,8 @@ def shape(student, cases) -> str:
         X, y = _inputs(case)
         N, _, H, W = X.shape
         call = student.call(NAME, X, y, make_tiny_model(case["seed"]))
-        if call.error is not None:
-            hint = "" if N == 5 else " Does your code assume a batch of 5 images (e.g. in backward())?"
-            raise CheckFailed(f"{NAME} fails for a batch of N = {N} images.{hint}\n{call.error}")
+        call.raise_error(NAME, f" It fails for a batch of N = {N} images"
+                               + ("." if N == 5 else ": does it assume a batch of 5 (e.g. in backward())?"))
         value = call.value
         if isinstance(value, torch.Tensor) and tuple(value.shape) == (N, 3, H, W):
             raise CheckFailed(f"{NAME} returned one map per colour channel, shape {(N, 3, H, W)}: "
@@ -41,11 +40,12 @@ def shape(student, cases) -> str:
 
 
 def nonnegative(student, cases) -> str:
-    """Saliency is |gradient|: never negative."""
+    """Saliency is |gradient|: never negative (whatever its shape)."""
     for case in cases:
         X, y = _inputs(case)
         saliency = _saliency(student, X, y, make_tiny_model(case["seed"])).value
-        saliency = expect_tensor(saliency, (X.shape[0],) + X.shape[2:], "The saliency")
+        if not isinstance(saliency, torch.Tensor):
+            raise CheckFailed(f"{NAME} must return a torch.Tensor; got {type(saliency).__name__}.")
         if saliency.min() < 0:
             raise CheckFailed("The saliency has negative values: take the absolute value of the gradient.")
     return "all values >= 0"
@@ -95,10 +95,12 @@ def model_untouched(student, cases) -> str:
     return "parameters unchanged"
 
 
+# Only the shape check varies the batch size; the others use N = 5, as the notebook does, so
+# that a hard-coded batch size loses the shape points and no others.
 PUBLIC_CASES = {
     shape: [{"seed": 1, "n": 1}, {"seed": 2, "n": 3}, {"seed": 3, "n": 5}, {"seed": 4, "n": 7}],
-    nonnegative: [{"seed": 5, "n": 4}],
+    nonnegative: [{"seed": 5, "n": 5}],
     values: [],
-    eval_mode: [{"seed": 6, "n": 3}],
-    model_untouched: [{"seed": 7, "n": 2}],
+    eval_mode: [{"seed": 6, "n": 5}],
+    model_untouched: [{"seed": 7, "n": 5}],
 }

@@ -35,10 +35,19 @@ class TinyNet(nn.Module):
 
 
 def make_tiny_model(seed: int, training: bool = False, frozen: bool = True, dtype=torch.float32) -> TinyNet:
-    """A TinyNet whose weights depend only on ``seed``; the global RNG is left as it was."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = TinyNet()
+    """A TinyNet whose weights depend only on ``seed``.
+
+    The weights are drawn from their own generator (PyTorch's default ranges, U(-b, b) with
+    b = 1 / sqrt(fan_in)), never from the global RNG, so threads can build models at once.
+    """
+    model = TinyNet()
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for layer in model.modules():
+            if isinstance(layer, nn.Conv2d):
+                bound = layer.weight[0].numel() ** -0.5
+                for param in (layer.weight, layer.bias):
+                    param.copy_(torch.rand(param.shape, generator=generator, dtype=torch.float64) * 2 * bound - bound)
     model.requires_grad_(not frozen)
     return model.to(dtype).train(training)
 

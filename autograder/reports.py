@@ -1,0 +1,100 @@
+"""What the grader writes per student and per class: results.json, feedback.html, grades.csv."""
+import csv
+import html
+import io
+import json
+from pathlib import Path
+
+from netvis.checks import CHECKS_BY_ID
+
+from .files import atomic_write_text
+from .grading import SubmissionResult
+
+RESULTS_NAME, FEEDBACK_NAME, GRADES_NAME = "results.json", "feedback.html", "grades.csv"
+
+
+def gradescope_results(result: SubmissionResult) -> dict:
+    """The Gradescope autograder results format; each test is named ``<function>: <aspect>``."""
+    tests = [{
+        "name": check.id.replace("-", ": ", 1),
+        "score": check.points,
+        "max_score": check.max_points,
+        "output": f"{CHECKS_BY_ID[check.id].description.strip()}\n{check.message}",
+        "visibility": "visible",
+    } for check in result.checks]
+    output = result.problem or f"{result.score:g} / {result.max_score:g} points from the automatic checks."
+    return {"score": result.score, "output": output, "tests": tests, "visibility": "visible",
+            "stdout_visibility": "hidden", "extra_data": result.to_dict()}
+
+
+def feedback_html(result: SubmissionResult) -> str:
+    """A self-contained page for the student: each check, its points and what to fix."""
+    rows = "\n".join(
+        f'<tr class="{"pass" if c.passed else "fail"}"><td>{html.escape(c.id.replace("-", ": ", 1))}</td>'
+        f"<td>{c.points:g} / {c.max_points:g}</td><td><pre>{html.escape(c.message)}</pre></td></tr>"
+        for c in result.checks)
+    images = "".join(f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(title)}">'
+                     f"<figcaption>{html.escape(title)}</figcaption></figure>" for title, data in result.figures.items())
+    problem = f'<p class="fail">{html.escape(result.problem)}</p>' if result.problem else ""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Feedback: {html.escape(result.student)}</title>
+<style>
+body {{ font-family: sans-serif; max-width: 60em; margin: 2em auto; }}
+td {{ vertical-align: top; padding: .3em .6em; border-bottom: 1px solid #ddd; }}
+pre {{ white-space: pre-wrap; margin: 0; }} .pass td:nth-child(2) {{ color: #080; }} .fail, .fail td:nth-child(2) {{ color: #b00; }}
+figure {{ display: inline-block; margin: .5em; }} img {{ max-width: 100%; }}
+</style></head><body>
+<h1>Network Visualization: feedback for {html.escape(result.student)}</h1>
+<p><strong>{result.score:g} / {result.max_score:g}</strong> points from the automatic checks; the inline
+questions are graded by hand.</p>{problem}
+<table><tr><th>check</th><th>points</th><th>result</th></tr>
+{rows}
+</table>
+{images}
+</body></html>
+"""
+
+
+def write_student(out_dir: Path, result: SubmissionResult) -> None:
+    """Write feedback.html, then results.json: results.json is the mark of a finished student."""
+    folder = Path(out_dir) / result.student
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / FEEDBACK_NAME, feedback_html(result))
+    atomic_write_text(folder / RESULTS_NAME, json.dumps(gradescope_results(result), indent=1))
+
+
+def read_student(folder: Path):
+    """The SubmissionResult stored in ``folder``, or None if the student is not finished."""
+    try:
+        return SubmissionResult.from_dict(json.loads((folder / RESULTS_NAME).read_text())["extra_data"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_grades(out_dir: Path, results: list) -> Path:
+    """grades.csv: one row per student, one column per check, then the total and the maximum."""
+    check_ids = list(CHECKS_BY_ID)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["student"] + check_ids + ["total", "max"])
+    for result in sorted(results, key=lambda r: r.student):
+        points = {c.id: c.points for c in result.checks}
+        writer.writerow([result.student] + [f"{points.get(i, 0):g}" for i in check_ids]
+                        + [f"{result.score:g}", f"{result.max_score:g}"])
+    path = Path(out_dir) / GRADES_NAME
+    atomic_write_text(path, buffer.getvalue())
+    return path
+
+
+def grade_table(results: list) -> str:
+    """A plain-text table of the totals per student and function, for the terminal."""
+    short = {"compute_saliency_maps": "saliency", "make_fooling_image": "fooling",
+             "class_visualization_update_step": "class_vis", "capture_activations": "capture",
+             "filter_visualization_update_step": "filter_vis"}
+    functions = list(short)
+    lines = [f"{'student':<24}" + "".join(f"{short[f]:>11}" for f in functions) + f"{'total':>9}"]
+    for result in sorted(results, key=lambda r: r.student):
+        per_function = {f: sum(c.points for c in result.checks if c.function == f) for f in functions}
+        lines.append(f"{result.student:<24}" + "".join(f"{per_function[f]:>11g}" for f in functions)
+                     + f"{result.score:>5g}/{result.max_score:g}")
+    return "\n".join(lines)

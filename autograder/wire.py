@@ -1,0 +1,158 @@
+"""The message format between the grader and a sandboxed child: JSON plus raw tensor bytes.
+
+No pickle: a child controls what it sends, and unpickling its bytes would run its code in the
+grader. Only None, bools, numbers, strings, lists, tuples, string-keyed dicts and tensors of a
+few plain dtypes cross; models cross in one direction only (grader to child) as an
+architecture name plus a state dict.
+"""
+import json
+import struct
+
+import numpy as np
+import torch
+import torchvision
+from torch import nn
+
+from netvis.checks.tiny import TinyNet
+
+DTYPES = {name: getattr(torch, name) for name in ("float16", "float32", "float64", "int32", "int64", "uint8", "bool")}
+ARCHITECTURES = {"tiny": TinyNet, "squeezenet1_1": lambda: torchvision.models.squeezenet1_1(weights=None)}
+_LENGTH = struct.Struct("!Q")
+
+
+class WireError(ValueError):
+    """A message that does not follow the format."""
+
+
+def _architecture(model: nn.Module) -> str:
+    if isinstance(model, TinyNet):
+        return "tiny"
+    if isinstance(model, torchvision.models.SqueezeNet):
+        return "squeezenet1_1"
+    raise WireError(f"cannot send a {type(model).__name__} to the sandbox")
+
+
+def encode(obj) -> bytes:
+    """``obj`` as bytes: a length-prefixed JSON header, then length-prefixed tensor buffers."""
+    blobs = []
+
+    def enc(o):
+        if o is None or isinstance(o, (bool, int, float, str)):
+            return o
+        if isinstance(o, torch.Tensor):
+            t = o.detach().cpu().contiguous()
+            name = str(t.dtype).removeprefix("torch.")
+            if name not in DTYPES:
+                return {"__unsupported__": f"tensor of dtype {t.dtype}"}
+            blobs.append(t.numpy().tobytes())
+            return {"__tensor__": len(blobs) - 1, "dtype": name, "shape": list(t.shape),
+                    "requires_grad": bool(o.requires_grad)}
+        if isinstance(o, (list, tuple)):
+            return {"__list__": [enc(x) for x in o], "tuple": isinstance(o, tuple)}
+        if isinstance(o, dict) and all(isinstance(k, str) for k in o):
+            return {"__dict__": {k: enc(v) for k, v in o.items()}}
+        if isinstance(o, nn.Module):
+            params = list(o.parameters())
+            return {"__model__": _architecture(o), "state": enc(dict(o.state_dict())), "training": o.training,
+                    "requires_grad": bool(params and params[0].requires_grad),
+                    "dtype": str(params[0].dtype).removeprefix("torch.") if params else "float32"}
+        return {"__unsupported__": type(o).__name__}
+
+    header = json.dumps(enc(obj)).encode()
+    parts = [_LENGTH.pack(len(header)), header]
+    for blob in blobs:
+        parts += [_LENGTH.pack(len(blob)), blob]
+    return b"".join(parts)
+
+
+class Unsupported:
+    """Stands for a value that cannot cross (e.g. a returned numpy array or a custom object)."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __repr__(self) -> str:
+        return f"<a {self.what}>"
+
+
+def decode(data: bytes, allow_models: bool = False):
+    """The object ``encode`` wrote; WireError for anything malformed or not allowed."""
+    try:
+        (size,), offset = _LENGTH.unpack_from(data, 0), _LENGTH.size
+        header = json.loads(data[offset:offset + size])
+        offset += size
+        blobs = []
+        while offset < len(data):
+            (size,), offset = _LENGTH.unpack_from(data, offset), offset + _LENGTH.size
+            blobs.append(data[offset:offset + size])
+            offset += size
+    except (struct.error, ValueError, RecursionError) as err:
+        raise WireError(f"malformed message: {err}") from None
+
+    def dec(o):
+        if o is None or isinstance(o, (bool, int, float, str)):
+            return o
+        if not isinstance(o, dict):
+            raise WireError(f"unexpected {type(o).__name__}")
+        if "__tensor__" in o:
+            return _tensor(o, blobs)
+        if "__list__" in o:
+            items = [dec(x) for x in o["__list__"]]
+            return tuple(items) if o.get("tuple") else items
+        if "__dict__" in o:
+            return {str(k): dec(v) for k, v in o["__dict__"].items()}
+        if "__unsupported__" in o:
+            return Unsupported(str(o["__unsupported__"]))
+        if "__model__" in o and allow_models:
+            return _model(o, dec(o["state"]))
+        raise WireError(f"unexpected object {sorted(o)[:3]}")
+
+    try:
+        return dec(header)
+    except RecursionError:
+        raise WireError("message nested too deeply") from None
+
+
+def _tensor(o, blobs) -> torch.Tensor:
+    dtype, shape, index = o.get("dtype"), o.get("shape"), o.get("__tensor__")
+    if dtype not in DTYPES or not isinstance(index, int) or not 0 <= index < len(blobs):
+        raise WireError("bad tensor header")
+    if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+        raise WireError("bad tensor shape")
+    np_dtype = torch.empty(0, dtype=DTYPES[dtype]).numpy().dtype
+    if int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize != len(blobs[index]):
+        raise WireError("tensor size does not match its shape")
+    tensor = torch.from_numpy(np.frombuffer(blobs[index], dtype=np_dtype).copy()).reshape(shape)
+    return tensor.requires_grad_() if o.get("requires_grad") is True and tensor.is_floating_point() else tensor
+
+
+def _model(o, state) -> nn.Module:
+    if o["__model__"] not in ARCHITECTURES or o.get("dtype") not in DTYPES:
+        raise WireError(f"unknown model {o['__model__']}")
+    model = ARCHITECTURES[o["__model__"]]().to(DTYPES[o["dtype"]])
+    model.load_state_dict(state)
+    model.requires_grad_(bool(o["requires_grad"]))
+    return model.train(bool(o["training"]))
+
+
+def send(sock, data: bytes) -> None:
+    sock.sendall(_LENGTH.pack(len(data)) + data)
+
+
+def receive(sock, limit: int) -> bytes:
+    """One framed message; WireError if it is larger than ``limit``; EOFError if the peer is gone."""
+    size, = _LENGTH.unpack(_read_exactly(sock, _LENGTH.size))
+    if size > limit:
+        raise WireError(f"message of {size} bytes exceeds the limit of {limit}")
+    return _read_exactly(sock, size)
+
+
+def _read_exactly(sock, size: int) -> bytes:
+    chunks, remaining = [], size
+    while remaining:
+        chunk = sock.recv(min(remaining, 1 << 20))
+        if not chunk:
+            raise EOFError("the peer closed the connection")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
