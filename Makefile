@@ -3,11 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+REFERENCES := build/references/manifest.json
+GRADES := build/grades
 
 .DEFAULT_GOAL := all
-.PHONY: all help venv data check test references release answer-key
+.PHONY: all help venv data check references release answer-key examples grade-examples test
 
-all: venv data check  ## The main job: set up, fetch the data, check the model.
+all: venv data check references release grade-examples  ## The main job: set up, fetch data, regenerate, grade the samples.
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -25,10 +27,6 @@ data:  ## Fetch and verify the images and weights (NETVIS_DATA_MIRROR for offlin
 check: venv data  ## Load data and model; report accuracy; save an image grid.
 	$(PY) -m netvis --figure build/images.png
 
-test: venv data references  ## Run the kit's test suite.
-	$(PY) -m pytest
-
-REFERENCES := build/references/manifest.json
 $(REFERENCES): $(STAMP) solutions/NetworkVisualization.ipynb autograder/references.py $(wildcard assignment/netvis/checks/*.py) | data
 	$(PY) -m autograder references
 
@@ -39,3 +37,12 @@ release: venv  ## Regenerate assignment/NetworkVisualization.ipynb from the solu
 
 answer-key: references  ## Execute the solution notebook into build/answer_key/ (.ipynb and .html).
 	$(PY) -m autograder answer-key
+
+examples: venv  ## Rebuild examples/submissions/ from the solution and tests/corpus/.
+	$(PY) -m autograder examples
+
+grade-examples: references  ## Grade examples/submissions/ into build/grades/.
+	$(PY) -m autograder grade examples/submissions --out $(GRADES) --workers 2
+
+test: venv data references  ## Run the kit's test suite.
+	$(PY) -m pytest

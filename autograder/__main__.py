@@ -10,6 +10,7 @@ Commands:
   references   regenerate the reference tensors from the solution notebook
   release      regenerate assignment/NetworkVisualization.ipynb with nbgrader
   answer-key   execute the solution notebook into build/answer_key/ (notebook + HTML)
+  examples     rebuild examples/submissions/ from the solution and tests/corpus variants
 """
 import argparse
 import sys
@@ -37,6 +38,14 @@ def _answer_key(args) -> int:
 
     notebook, html, seconds = write_answer_key()
     print(f"solution notebook executed in {seconds:.0f} s: {notebook}, {html}")
+    return 0
+
+
+def _examples(args) -> int:
+    from .variants import EXAMPLES_DIR, write_examples
+
+    names = [v.name for v in write_examples()]
+    print(f"sample submissions written to {EXAMPLES_DIR}: {', '.join(names)}")
     return 0
 
 
@@ -98,11 +107,11 @@ def main(argv=None) -> int:
     check = commands.add_parser("check", help="grade one notebook and print the verdicts")
     check.add_argument("notebook", type=Path)
     check.add_argument("--timeout", type=float, default=None)
-    for name in ("references", "release", "answer-key"):
+    for name in ("references", "release", "answer-key", "examples"):
         commands.add_parser(name)
     args = parser.parse_args(argv)
     handlers = {"grade": _grade, "merge": _merge, "check": _check, "references": _references,
-                "release": _release, "answer-key": _answer_key}
+                "release": _release, "answer-key": _answer_key, "examples": _examples}
     return handlers[args.command](args)
 
 

@@ -37,3 +37,22 @@ def write_release(destination: Path = RELEASE_NOTEBOOK) -> Path:
     os.chmod(tmp, 0o644)
     os.replace(tmp, destination)
     return destination
+
+
+def make_course(root: Path) -> Path:
+    """A fresh course directory at ``root`` (config and source notebook copied, not linked)."""
+    (root / "source" / ASSIGNMENT_ID).mkdir(parents=True)
+    shutil.copy(COURSE_DIR / "nbgrader_config.py", root)
+    shutil.copy(COURSE_DIR / "source" / ASSIGNMENT_ID / NOTEBOOK_NAME, root / "source" / ASSIGNMENT_ID)
+    return root
+
+
+def submit(course_dir: Path, submissions_dir: Path) -> list:
+    """Copy SUBMISSIONS_DIR/<student>/NetworkVisualization.ipynb into nbgrader's submitted/ layout."""
+    students = []
+    for folder in sorted(p for p in Path(submissions_dir).iterdir() if p.is_dir()):
+        target = course_dir / "submitted" / folder.name / ASSIGNMENT_ID
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(folder / NOTEBOOK_NAME, target)
+        students.append(folder.name)
+    return students

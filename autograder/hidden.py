@@ -31,6 +31,6 @@ def hidden_cases(check_id: str) -> list:
     return [dict(case, hidden=True) for case in provider(check_id)] if provider else []
 
 
-def run_hidden(check_id: str, namespace: dict) -> str:
+def run_hidden(check_id: str, namespace: dict) -> None:
     """Run a check's hidden cases on the functions in ``namespace`` (a grade cell's globals())."""
-    return run_check(check_id, namespace, cases=hidden_cases(check_id))
+    run_check(check_id, namespace, cases=hidden_cases(check_id))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from netvis.checks import ascent as checks_ascent, tiny as checks_tiny
 from netvis.checks.ascent import CLASS_STEP, FILTER_STEP, sequential_output
 from netvis.checks.common import real_image, real_model
 from netvis.checks.tiny import make_images, make_tiny_model
@@ -33,10 +34,18 @@ class ReferencesUnavailable(RuntimeError):
     """The references are missing or were made from something else; the message names the fix."""
 
 
+GENERATOR_MODULES = (__file__, checks_tiny.__file__, checks_ascent.__file__)
+"""The code that decides what the references hold: changing it makes them stale too."""
+
+
 def solution_fingerprint() -> str:
-    """sha256 of the solution code the references come from (its five functions and the preamble)."""
+    """sha256 of what the references come from: the solution's five functions and preamble,
+    and the code that generates the cases."""
     extracted = extract_definitions(read_notebook(SOLUTION_NOTEBOOK))
-    return hashlib.sha256((preamble() + extracted.source).encode()).hexdigest()
+    digest = hashlib.sha256((preamble() + extracted.source).encode())
+    for module in GENERATOR_MODULES:
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()
 
 
 def _quiet(fn, *args):
@@ -173,7 +182,7 @@ def load(directory: Path = REFERENCES_DIR) -> dict:
     if manifest.get("torch") != torch.__version__:
         stale.append(f"they were made with torch {manifest.get('torch')}, this is {torch.__version__}")
     if manifest.get("solution_sha256") != solution_fingerprint():
-        stale.append("the solution notebook changed since")
+        stale.append("the solution notebook or the reference generator changed since")
     if stale:
         raise ReferencesUnavailable(f"The reference tensors in {directory} are stale ({'; '.join(stale)}): "
                                     f"run `{REFERENCES_TARGET}`.")

@@ -97,3 +97,12 @@ def test_solution_notebook_executes_with_figures_and_fooling():
     assert printed.count(": ok,") >= len(CHECKS)
     figures = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(figures) >= 10  # images, saliency, fooling, 3 classes, feature maps, filters
+
+
+def test_sample_submissions_are_up_to_date(tmp_path):
+    from autograder.variants import EXAMPLES_DIR, write_examples
+
+    write_examples(tmp_path)
+    for built in tmp_path.rglob("*.ipynb"):
+        committed = EXAMPLES_DIR / built.relative_to(tmp_path)
+        assert committed.read_text() == built.read_text(), f"{committed} is stale: run `make examples`"

@@ -59,20 +59,20 @@ CHECKS = (
 CHECKS_BY_ID = {check.id: check for check in CHECKS}
 
 
-def run_check(check_id: str, namespace: dict, cases=None) -> str:
+def run_check(check_id: str, namespace: dict, cases=None) -> None:
     """Run one check on the functions defined in ``namespace`` (a notebook's ``globals()``).
 
     With ``cases=None`` the check's public cases run. Raises ``CheckFailed`` on a wrong answer,
-    which makes an nbgrader grade cell fail; prints what passed otherwise.
+    which makes an nbgrader grade cell fail; prints what passed otherwise. Returns None, so that
+    nbgrader never mistakes a cell's value for partial credit.
     """
     check = CHECKS_BY_ID[check_id]
     cases = check.public_cases if cases is None else cases
     if not cases:
         print(f"{check_id}: checked by hidden tests at grading time.")
-        return ""
+        return
     message = check.run(InProcessStudent(namespace), cases)
     print(f"{check_id}: ok, {message}")
-    return message
 
 
 __all__ = ["CHECKS", "CHECKS_BY_ID", "STUDENT_FUNCTIONS", "Call", "Check", "CheckFailed",

@@ -78,8 +78,10 @@ def within_budget(student, cases) -> str:
 
 
 def stops_when_fooled(student, cases) -> str:
-    """No further steps once the model predicts the target."""
+    """No further steps once the model predicts the target (judged on the images that fool it)."""
     for case, X, target, X_fooling in _cases_on_real_model(student, cases):
+        if predicted_class(X_fooling) != target:
+            continue  # not fooled at all: the `fools` check already says so
         distance = float((X_fooling - X).norm())
         steps = case["reference_steps"] + 2
         _distance_bound(distance, steps, f"the model is fooled after {case['reference_steps']} steps, "

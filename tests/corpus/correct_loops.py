@@ -1,0 +1,56 @@
+"""expect-fail: none
+Correct, one image at a time, with the objective through img.norm() ** 2."""
+
+
+def compute_saliency_maps(X, y, model):
+    model.eval()
+    maps = []
+    for image, label in zip(X, y):
+        image = image.unsqueeze(0).clone().requires_grad_()
+        model(image)[0, label].backward()
+        maps.append(image.grad[0].abs().max(dim=0)[0])
+    return torch.stack(maps)
+
+
+def make_fooling_image(X, target_y, model):
+    X_fooling = X.clone().requires_grad_()
+    for _ in range(100):
+        scores = model(X_fooling)
+        _, predicted = scores.max(1)
+        if predicted.item() == target_y:
+            break
+        model.zero_grad()
+        scores[:, target_y].sum().backward()
+        dX = X_fooling.grad / X_fooling.grad.norm()
+        X_fooling.data.add_(dX)
+        X_fooling.grad.data.zero_()
+    return X_fooling.detach().clone()
+
+
+def class_visualization_update_step(img, model, target_y, l2_reg, learning_rate):
+    img.grad = None
+    objective = model(img)[0, target_y] - l2_reg * img.norm() ** 2
+    objective.backward()
+    img.data.add_(learning_rate * img.grad.data / img.grad.data.norm())
+
+
+def capture_activations(model, X, layers):
+    activations = {}
+    handles = []
+    try:
+        for name in layers:
+            module = model.get_submodule(name)
+            handles.append(module.register_forward_hook(
+                lambda module, args, output, key=name: activations.__setitem__(key, output)))
+        model(X)
+        return activations
+    finally:
+        while handles:
+            handles.pop().remove()
+
+
+def filter_visualization_update_step(img, model, layer, channel, l2_reg, learning_rate):
+    img.grad = None
+    target = capture_activations(model, img, [layer])[layer][0, channel]
+    (target.mean() - l2_reg * img.norm() ** 2).backward()
+    img.data += learning_rate * img.grad / img.grad.norm()

@@ -1,0 +1,15 @@
+"""expect-fail: make_fooling_image-fools make_fooling_image-within_budget make_fooling_image-stops_when_fooled make_fooling_image-input_unchanged make_fooling_image-shape_and_dtype
+A hard-coded .cuda(): fails on a machine without a GPU."""
+
+
+def make_fooling_image(X, target_y, model):
+    X_fooling = X.clone().cuda().requires_grad_()
+    for _ in range(100):
+        scores = model(X_fooling)
+        if scores.argmax(dim=1).item() == target_y:
+            break
+        scores[0, target_y].backward()
+        with torch.no_grad():
+            X_fooling += X_fooling.grad / X_fooling.grad.norm()
+            X_fooling.grad.zero_()
+    return X_fooling.detach()
