@@ -7,7 +7,7 @@ REFERENCES := build/references/manifest.json
 GRADES := build/grades
 
 .DEFAULT_GOAL := all
-.PHONY: all help venv data check references release answer-key examples grade-examples test
+.PHONY: all help venv data check references release answer-key examples grade-examples test bench gradescope
 
 all: venv data check references release grade-examples  ## The main job: set up, fetch data, regenerate, grade the samples.
 
@@ -46,3 +46,9 @@ grade-examples: references  ## Grade examples/submissions/ into build/grades/.
 
 test: venv data references  ## Run the kit's test suite.
 	$(PY) -m pytest
+
+bench: references  ## Measure grading, blur, class visualisation and the notebook; write build/bench.json.
+	$(PY) -m autograder bench
+
+gradescope: references  ## Write the Gradescope autograder bundle to build/gradescope_autograder.zip.
+	$(PY) -m autograder gradescope-bundle --out build/gradescope_autograder.zip

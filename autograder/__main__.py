@@ -11,6 +11,11 @@ Commands:
   release      regenerate assignment/NetworkVisualization.ipynb with nbgrader
   answer-key   execute the solution notebook into build/answer_key/ (notebook + HTML)
   examples     rebuild examples/submissions/ from the solution and tests/corpus variants
+  bench        measure performance against its anchors; print a table, write build/bench.json
+  gradescope-bundle --out ZIP
+               write a Gradescope autograder zip (setup.sh, run_autograder, source/)
+  gradescope-run --submission DIR --results FILE
+               what run_autograder calls on Gradescope: grade one submission
 """
 import argparse
 import sys
@@ -46,6 +51,28 @@ def _examples(args) -> int:
 
     names = [v.name for v in write_examples()]
     print(f"sample submissions written to {EXAMPLES_DIR}: {', '.join(names)}")
+    return 0
+
+
+def _bench(args) -> int:
+    from .bench import BENCH_JSON, format_table, run
+
+    print(format_table(run()))
+    print(f"\nwritten to {BENCH_JSON}")
+    return 0
+
+
+def _gradescope_bundle(args) -> int:
+    from .gradescope import write_bundle
+
+    print(f"Gradescope autograder bundle written to {write_bundle(args.out)}")
+    return 0
+
+
+def _gradescope_run(args) -> int:
+    from .gradescope import run
+
+    print(f"score {run(args.submission, args.results):g}; results in {args.results}")
     return 0
 
 
@@ -107,11 +134,17 @@ def main(argv=None) -> int:
     check = commands.add_parser("check", help="grade one notebook and print the verdicts")
     check.add_argument("notebook", type=Path)
     check.add_argument("--timeout", type=float, default=None)
-    for name in ("references", "release", "answer-key", "examples"):
+    bundle = commands.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")
+    bundle.add_argument("--out", type=Path, default=Path("build/gradescope_autograder.zip"))
+    gradescope = commands.add_parser("gradescope-run", help="grade one submission the Gradescope way")
+    gradescope.add_argument("--submission", type=Path, required=True)
+    gradescope.add_argument("--results", type=Path, required=True)
+    for name in ("references", "release", "answer-key", "examples", "bench"):
         commands.add_parser(name)
     args = parser.parse_args(argv)
     handlers = {"grade": _grade, "merge": _merge, "check": _check, "references": _references,
-                "release": _release, "answer-key": _answer_key, "examples": _examples}
+                "release": _release, "answer-key": _answer_key, "examples": _examples,
+                "gradescope-bundle": _gradescope_bundle, "gradescope-run": _gradescope_run, "bench": _bench}
     return handlers[args.command](args)
 
 

@@ -41,6 +41,8 @@ def grade_directory(submissions_dir: Path, out_dir: Path, workers: int = 1, shar
     """Grade every student of the shard into ``out_dir``; return all results found there."""
     submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for partial in out_dir.glob("**/.*.*"):  # temporary files of a run that was killed mid-write
+        partial.unlink()
     references = load_references()["manifest"]["solution_sha256"]
     todo = [s for s in students_in(submissions_dir, shard)
             if not _is_current(read_student(out_dir / s), submissions_dir / s / NOTEBOOK_NAME, references)]

@@ -19,6 +19,7 @@ import resource
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,6 @@ from torch import nn
 from netvis.checks.calls import Call, CheckFailed, ModelReport, count_hooks, format_exception
 
 from . import config, wire
-from .notebook import preamble
 
 FD_VARIABLE = "NETVIS_SANDBOX_FD"
 PREIMPORT_ALLOWED = {"torch", "torchvision", "numpy", "scipy", "math", "random", "itertools", "functools",
@@ -61,8 +61,8 @@ def _lock_down(workdir: str, uid, limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (mapped + limits["memory"],) * 2)
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_size"],) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if uid is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
+    running = 0 if uid is not None else len(processes_of(os.getuid())) + threading.active_count()
+    resource.setrlimit(resource.RLIMIT_NPROC, (running + limits["processes"],) * 2)
 
 
 def _warm_up() -> None:
@@ -100,21 +100,20 @@ def _serve(sock, namespace: dict) -> None:
             history.append([a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args])
             if error is not None:
                 break
-        response = {"value": value, "history": history, "error": error,
+        response = {"id": request["id"], "value": value, "history": history, "error": error,
                     "model": _copy_report(model, request["with_model_state"]) if model is not None else None}
         try:
             payload = wire.encode(response)
         except Exception as err:  # e.g. a value that cannot be encoded
-            payload = wire.encode(dict(response, value=None, error=f"the result could not be sent back: {err}"))
+            payload = wire.encode({"id": request["id"], "value": None, "history": [], "model": None,
+                                   "error": f"the result could not be sent back: {err}"})
         sys.stdout.flush()
         wire.send(sock, payload)
 
 
-def child_main() -> None:
-    sock = socket.socket(fileno=int(os.environ[FD_VARIABLE]))
+def child_main(sock) -> None:
+    """A forked child: load the submission, lock down, then answer calls until the socket closes."""
     init = wire.decode(wire.receive(sock, config.MAX_MESSAGE_BYTES))
-    torch.set_num_threads(1)
-    _warm_up()
     for module in init["preimport"]:
         try:
             importlib.import_module(module)
@@ -135,24 +134,91 @@ def child_main() -> None:
     _serve(sock, namespace)
 
 
+def zygote_main() -> None:
+    """The fork server: import torch and warm it up once, then fork a fresh child per request.
+
+    A request carries two descriptors: the child's socket and the write end of its output
+    pipe. The reply is the child's pid. The server exits when the grader closes its socket.
+    """
+    control = socket.socket(fileno=int(os.environ[FD_VARIABLE]))
+    torch.set_num_threads(1)
+    _warm_up()
+    exec(compile(wire.decode(wire.receive(control, config.MAX_MESSAGE_BYTES))["preamble"], "<preamble>", "exec"), {})
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, 16, 2)
+        if not message:
+            return
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.setsid()
+                os.dup2(fds[1], 1)
+                os.dup2(fds[1], 2)
+                os.close(fds[1])
+                child_main(socket.socket(fileno=fds[0]))
+            finally:
+                os._exit(0)
+        for fd in fds:
+            os.close(fd)
+        control.sendall(struct.pack("!i", pid))
+
+
 # ---------------------------------------------------------------------------- parent side
 
 class _OutputCollector(threading.Thread):
     """Reads the child's stdout+stderr, keeps the first MAX_OUTPUT_BYTES, kills a flood."""
 
-    def __init__(self, proc, on_flood):
+    def __init__(self, stream, on_flood):
         super().__init__(daemon=True)
-        self.proc, self.on_flood, self.kept, self.total = proc, on_flood, bytearray(), 0
+        self.stream, self.on_flood, self.kept, self.total = stream, on_flood, bytearray(), 0
 
     def run(self) -> None:
-        for chunk in iter(lambda: self.proc.stdout.read1(65536), b""):
-            self.total += len(chunk)
-            room = config.MAX_OUTPUT_BYTES - len(self.kept)
-            if room > 0:
-                self.kept += chunk[:room]
-            if self.total > 16 * config.MAX_OUTPUT_BYTES:
-                self.on_flood()
-                return
+        with self.stream:
+            for chunk in iter(lambda: self.stream.read1(65536), b""):
+                self.total += len(chunk)
+                room = config.MAX_OUTPUT_BYTES - len(self.kept)
+                if room > 0:
+                    self.kept += chunk[:room]
+                if self.total > 16 * config.MAX_OUTPUT_BYTES:
+                    self.on_flood()
+                    return
+
+    @property
+    def flooded(self) -> bool:
+        return self.total > 16 * config.MAX_OUTPUT_BYTES
+
+
+class _Zygote:
+    """The grader's handle on the fork server (one per grading process, started on first use)."""
+
+    _instance = None
+    _lock = threading.Lock()
+
+    def __init__(self, preamble: str):
+        control, theirs = socket.socketpair()
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), FD_VARIABLE: str(theirs.fileno()),
+               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
+               "PYTHONUNBUFFERED": "1", "TQDM_DISABLE": "1", "HOME": tempfile.gettempdir()}
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.sandbox"], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, pass_fds=[theirs.fileno()], env=env,
+                                     cwd=tempfile.gettempdir())
+        theirs.close()
+        self.control = control
+        wire.send(control, wire.encode({"preamble": preamble}))
+
+    @classmethod
+    def spawn(cls, preamble: str, fds: list) -> int:
+        """Fork a fresh child that uses ``fds`` (its socket, its output); return its pid."""
+        with cls._lock:
+            if cls._instance is None or cls._instance.proc.poll() is not None:
+                cls._instance = cls(preamble)
+            socket.send_fds(cls._instance.control, [b"x"], fds)
+            reply = wire._read_exactly(cls._instance.control, 4)
+            return struct.unpack("!i", reply)[0]
 
 
 def _preimports(extracted) -> list:
@@ -166,6 +232,21 @@ def _preimports(extracted) -> list:
     return sorted(m for m in modules if m.split(".")[0] in PREIMPORT_ALLOWED)
 
 
+def processes_of(uid: int) -> list:
+    """Pids of the live processes whose real uid is ``uid``; zombies (dead, not yet reaped by
+    whoever inherited them) are left out: they run nothing."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                        pids.append(int(entry))
+        except (OSError, IndexError):
+            pass
+    return pids
+
+
 def kill_uid(uid: int) -> None:
     """SIGKILL every process running as ``uid`` (what kill(-1) does for that user)."""
     pid = os.fork()
@@ -177,6 +258,9 @@ def kill_uid(uid: int) -> None:
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
+    deadline = time.monotonic() + 2
+    while processes_of(uid) and time.monotonic() < deadline:  # SIGKILL takes a moment to land
+        time.sleep(0.01)
 
 
 class SandboxStudent:
@@ -187,11 +271,15 @@ class SandboxStudent:
     """
 
     def __init__(self, extracted, slot: int = 0, timeout: float = config.CALL_TIMEOUT_S):
+        from .notebook import preamble  # here, not at the top: the child never needs nbformat
+
         self.extracted, self.timeout = extracted, timeout
         self.uid = config.SANDBOX_UID_BASE + slot if os.geteuid() == 0 else None
-        self.memo, self.definition_errors = {}, {}
+        self.memo, self.definition_errors, self.requests = {}, {}, 0
+        self.broken = {}
+        """Function -> why it is not run again: it hung or killed its process once already."""
         self.deadline = None
-        self.proc = self.sock = self.output = self.workdir = None
+        self.pid = self.sock = self.output = self.workdir = None
         self._init = {
             "preamble": preamble(),
             "chunks": [(label, source, sorted(self._names(source))) for label, source in extracted.chunks],
@@ -206,50 +294,52 @@ class SandboxStudent:
         return {n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)}
 
     # -- lifecycle
-    def start_check(self, timeout: float = None) -> None:
-        """Begin a check: its calls share one wall-clock budget."""
-        self.deadline = time.monotonic() + (timeout or self.timeout)
+    def start_check(self) -> None:
+        """Begin a check: its calls share one wall-clock budget, counted from its first call."""
+        self.deadline = None
 
     def _start(self) -> None:
         self.workdir = tempfile.mkdtemp(prefix="netvis-sandbox-")
         if self.uid is not None:
+            kill_uid(self.uid)  # leftovers of a grader that was killed
             os.chown(self.workdir, self.uid, self.uid)
-        parent, child = socket.socketpair()
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.workdir, FD_VARIABLE: str(child.fileno()),
-               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
-               "PYTHONUNBUFFERED": "1", "TQDM_DISABLE": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.sandbox"], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=[child.fileno()],
-                                     start_new_session=True, env=env, cwd=self.workdir)
-        child.close()
-        self.sock = parent
-        self.output = _OutputCollector(self.proc, self._kill)
+        self.sock, theirs = socket.socketpair()
+        read_end, write_end = os.pipe()
+        try:
+            self.pid = _Zygote.spawn(self._init["preamble"], [theirs.fileno(), write_end])
+        finally:
+            theirs.close()
+            os.close(write_end)
+        self.output = _OutputCollector(os.fdopen(read_end, "rb"), self._kill)
         self.output.start()
         wire.send(self.sock, wire.encode(dict(self._init, workdir=self.workdir)))
         ready = self._receive("starting your code", time.monotonic() + max(self.timeout, 120))
         self.definition_errors = ready["errors"]
 
     def _kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
+        if self.pid is not None:
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
                 pass
         if self.uid is not None:
             kill_uid(self.uid)
 
     def _stop(self) -> None:
         self._kill()
-        if self.proc is not None:
-            self.proc.wait()
-            self.output.join(timeout=5)
+        if self.sock is not None:
             self.sock.close()
+            self.output.join(timeout=5)
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
-        self.proc = self.sock = self.workdir = None
+        self.pid = self.sock = self.workdir = None
 
     def close(self) -> None:
         self._stop()
+
+    def _strays(self) -> bool:
+        """Whether processes other than the child run as the sandbox uid."""
+        return self.uid is not None and any(pid != self.pid for pid in processes_of(self.uid))
 
     def printed(self) -> str:
         return bytes(self.output.kept).decode(errors="replace") if self.output else ""
@@ -263,15 +353,12 @@ class SandboxStudent:
             self._stop()
             raise TimeoutError
         except EOFError:
-            self.proc.wait()
-            code = self.proc.returncode
-            flooded = self.output.total > 16 * config.MAX_OUTPUT_BYTES
             self._stop()
-            if flooded:
+            if self.output.flooded:
                 raise CheckFailed(f"Your code printed more than {16 * config.MAX_OUTPUT_BYTES >> 20} MB while "
                                   f"{what}; the grader stopped it. Remove the prints from your functions.")
-            raise CheckFailed(f"Your code ended the grading process while {what} (exit status {code}): "
-                              "don't call exit(), sys.exit() or os._exit(), and don't crash the interpreter.")
+            raise CheckFailed(f"Your code ended the grading process while {what}: don't call exit(), "
+                              "sys.exit() or os._exit(), and don't crash the interpreter.")
         except wire.WireError as err:
             self._stop()
             raise CheckFailed(f"Your code sent back something the grader cannot read while {what}: {err}.")
@@ -279,16 +366,22 @@ class SandboxStudent:
     def call(self, name: str, *args, followups=(), with_model_state: bool = False) -> Call:
         if name in self.extracted.problems:
             raise CheckFailed(self.extracted.problems[name])
-        if self.proc is None:
+        if name in self.broken:
+            raise CheckFailed(f"{self.broken[name]} (It was not run again.)")
+        if self.pid is None:
             try:
                 self._start()
             except TimeoutError:
                 raise CheckFailed("Your definitions did not finish loading in time.") from None
         if name in self.definition_errors:
             raise CheckFailed(self.definition_errors[name])
-        request = {"function": name, "args": list(args), "followups": [{str(k): v for k, v in f.items()} for f in followups],
+        self.requests += 1
+        request = {"id": self.requests, "function": name, "args": list(args),
+                   "followups": [{str(k): v for k, v in f.items()} for f in followups],
                    "with_model_state": with_model_state}
-        deadline = self.deadline or time.monotonic() + self.timeout
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.timeout
+        deadline = self.deadline
         try:
             wire.send(self.sock, wire.encode(request))
         except OSError:
@@ -296,9 +389,18 @@ class SandboxStudent:
             raise CheckFailed(f"The grading process of your code died before {name} could run.") from None
         try:
             response = self._receive(f"running {name}", deadline)
+            while response.get("id") != self.requests:  # a stale answer, e.g. from a forked copy
+                response = self._receive(f"running {name}", deadline)
         except TimeoutError:
-            raise CheckFailed(f"{name} did not finish within the time limit ({self.timeout:.0f} s for a check): "
-                              "is there a loop that never ends?") from None
+            self.broken[name] = (f"{name} did not finish within the time limit ({self.timeout:.0f} s for a check): "
+                                 "is there a loop that never ends?")
+            raise CheckFailed(self.broken[name]) from None
+        except CheckFailed as err:  # the child died or sent garbage while running this function
+            self.broken[name] = str(err)
+            raise
+        if self._strays():
+            self._stop()  # the call left processes behind: start afresh for the next call
+            raise CheckFailed(f"{name} started processes of its own; the grader stopped them all.")
         model = response["model"]
         report = ModelReport(training=bool(model["training"]), hooks=int(model["hooks"]), state=model.get("state")) if model else None
         history = [tuple(h if h is not None else a for h, a in zip(after, args)) for after in response["history"]]
@@ -307,4 +409,4 @@ class SandboxStudent:
 
 
 if __name__ == "__main__":
-    child_main()
+    zygote_main()

@@ -22,7 +22,7 @@ EXAMPLES_DIR = KIT_ROOT / "examples" / "submissions"
 EXAMPLES = ["saliency_squeeze", "fooling_never_stops", "class_l2_added", "capture_hooks_left"]
 """Corpus variants that make realistic sample submissions, beside the plain solution."""
 
-MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\n", re.MULTILINE)
+MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|\Z)", re.MULTILINE)
 
 
 @dataclass
@@ -50,17 +50,18 @@ def read_variant(path: Path) -> Variant:
     return Variant(path.stem, expected, description.strip(), sources)
 
 
-def _function_cells(nb) -> dict:
-    return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells
-            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade_id") in STUDENT_FUNCTIONS}
+def _solution_cells(nb) -> dict:
+    """grade_id -> cell, for every cell a student fills in (the functions and the inline answers)."""
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
 
 
 def build_submission(variant: Variant):
-    """The student release with every function filled in: the variant's, else the solution's."""
+    """The student release with every answer filled in: the variant's functions, else the solution's."""
     release = nbformat.read(str(RELEASE_NOTEBOOK), as_version=4)
-    solution_cells = _function_cells(nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4))
-    for name, cell in _function_cells(release).items():
-        cell.source = variant.sources.get(name) or MARKER.sub("", solution_cells[name].source)
+    solution_cells = _solution_cells(nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4))
+    for grade_id, cell in _solution_cells(release).items():
+        cell.source = variant.sources.get(grade_id) or MARKER.sub("", solution_cells[grade_id].source)
     return release
 
 

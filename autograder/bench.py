@@ -1,0 +1,147 @@
+"""``make bench``: measured performance, each figure beside its anchor, in one run.
+
+A benchmark, not a test: it prints a table and writes it to build/bench.json; nothing fails.
+Timings on a shared 2-core machine are noisy, so every row is a ratio of two figures taken
+back to back in the same run.
+"""
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from scipy.ndimage import gaussian_filter1d
+
+from netvis import blur_image
+from netvis.checks.common import real_model
+from netvis.visualize import ascend_from_noise
+from netvis.config import KIT_ROOT
+
+from .answer_key import execute_notebook
+from .batch import grade_directory
+from .config import NOTEBOOK_NAME, SOLUTION_NOTEBOOK
+from .files import atomic_write_text
+from .course import generate_release, make_course, nbgrader, submit
+from .notebook import solution_namespace
+from .variants import EXAMPLES_DIR
+
+BENCH_JSON = KIT_ROOT / "build" / "bench.json"
+
+
+def _median_seconds(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def blur_cs231n(X: torch.Tensor, sigma: float) -> torch.Tensor:
+    """The anchor: the CS231n starter code's blur, through numpy and scipy on the host."""
+    X_np = X.cpu().clone().numpy()
+    X_np = gaussian_filter1d(X_np, sigma, axis=2)
+    X_np = gaussian_filter1d(X_np, sigma, axis=3)
+    X.copy_(torch.Tensor(X_np).type_as(X))
+    return X
+
+
+def bench_blur(sigma: float = 0.5) -> dict:
+    X = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    ours = _median_seconds(lambda: blur_image(X.clone(), sigma), 200)
+    anchor = _median_seconds(lambda: blur_cs231n(X.clone(), sigma), 200)
+    difference = float((blur_image(X.clone(), sigma) - blur_cs231n(X.clone(), sigma)).abs().max())
+    return _row("blur_image (1, 3, 224, 224), sigma 0.5", ours * 1e3, "ms", "CS231n numpy/scipy blur", anchor * 1e3,
+                speedup=True, goal=3.0, note=f"max difference {difference:.1e}")
+
+
+def bench_class_visualization(iterations: int = 30) -> dict:
+    model, step = real_model(), solution_namespace()["class_visualization_update_step"]
+    img = torch.randn(1, 3, 224, 224, requires_grad=True)
+
+    def bare():
+        for _ in range(iterations):
+            model(img)[0, 76].backward()
+            img.grad = None
+
+    def loop():
+        ascend_from_noise(lambda im: step(im, model, 76, 1e-3, 25), num_iterations=iterations, progress=True)
+
+    bare()  # warm-up
+    anchor = _median_seconds(bare, 3) / iterations
+    ours = _median_seconds(loop, 3) / iterations
+    return _row("create_class_visualization loop, per iteration", ours * 1e3, "ms", "bare forward+backward", anchor * 1e3,
+                speedup=False, goal=1.10, note=f"overhead {ours / anchor - 1:+.1%}")
+
+
+def bench_grading_latency() -> dict:
+    notebook = EXAMPLES_DIR / "solution" / NOTEBOOK_NAME
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "autograder", "check", str(notebook)], check=True, capture_output=True)
+    ours = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        course = make_course(Path(tmp) / "course")
+        generate_release(course)
+        one = Path(tmp) / "one"
+        (one / "solution").mkdir(parents=True)
+        shutil.copy(notebook, one / "solution")
+        submit(course, one)
+        start = time.perf_counter()
+        nbgrader("autograde", "netvis", course_dir=course)
+        anchor = time.perf_counter() - start
+    return _row("grading latency, one submission (cold command)", ours, "s", "nbgrader autograde", anchor,
+                speedup=True, goal=5.0)
+
+
+def bench_batch(students: int = 20) -> list:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "class"
+        examples = sorted(EXAMPLES_DIR.iterdir())
+        for i in range(students):
+            (root / f"student_{i:02d}").mkdir(parents=True)
+            shutil.copy(examples[i % len(examples)] / NOTEBOOK_NAME, root / f"student_{i:02d}")
+        seconds = {}
+        for workers in (1, 2):
+            start = time.perf_counter()
+            grade_directory(root, Path(tmp) / f"out{workers}", workers=workers, progress=False)
+            seconds[workers] = time.perf_counter() - start
+    return [_row(f"batch of {students}, 1 worker", seconds[1], "s", None, None),
+            _row(f"batch of {students}, 2 workers", seconds[2], "s", "1 worker", seconds[1], speedup=True,
+                 note=f"{students * 60 / seconds[2]:.0f} submissions/min")]
+
+
+def bench_notebook() -> dict:
+    _, seconds = execute_notebook(SOLUTION_NOTEBOOK)
+    return _row("solution notebook, headless", seconds, "s", "goal", 120.0, speedup=True, goal=1.0)
+
+
+def _row(name, value, unit, anchor, anchor_value, speedup=True, goal=None, note="") -> dict:
+    """One row; ``ratio`` is anchor/value for speed-ups, value/anchor otherwise."""
+    ratio = None if anchor_value is None else (anchor_value / value if speedup else value / anchor_value)
+    met = None if goal is None or ratio is None else (ratio >= goal if speedup else ratio <= goal)
+    return {"name": name, "value": round(value, 4), "unit": unit, "anchor": anchor,
+            "anchor_value": None if anchor_value is None else round(anchor_value, 4),
+            "ratio": None if ratio is None else round(ratio, 3), "goal": goal, "met": met, "note": note}
+
+
+def format_table(rows: list) -> str:
+    lines = [f"{'measurement':<48}{'value':>10} {'anchor':<30}{'anchor value':>13}{'ratio':>8}  goal  note"]
+    for r in rows:
+        anchor = "" if r["anchor_value"] is None else f"{r['anchor_value']:.3g} {r['unit']}"
+        ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}x"
+        goal = "" if r["goal"] is None else f"{r['goal']:g}x {'met' if r['met'] else 'MISSED'}"
+        lines.append(f"{r['name']:<48}{r['value']:>8.3g} {r['unit']:<2}{(r['anchor'] or ''):<29}{anchor:>13}"
+                     f"{ratio:>8}  {goal}  {r['note']}")
+    return "\n".join(lines)
+
+
+def run(out: Path = BENCH_JSON) -> list:
+    rows = [bench_blur(), bench_class_visualization(), bench_grading_latency(), *bench_batch(), bench_notebook()]
+    meta = {"torch": torch.__version__, "threads": torch.get_num_threads(), "time": time.strftime("%Y-%m-%d %H:%M")}
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(Path(out), json.dumps({"meta": meta, "rows": rows}, indent=1))
+    return rows

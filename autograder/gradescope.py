@@ -1,0 +1,83 @@
+"""A Gradescope autograder bundle, and the command it runs on Gradescope's machine.
+
+``python -m autograder gradescope-bundle --out ZIP`` writes a zip with ``setup.sh``,
+``run_autograder`` and beside them the helpers, the autograder, the solution notebook, the
+reference tensors and the data files. Gradescope unpacks it into ``/autograder/source`` and
+runs ``setup.sh`` there once. For each submission, ``run_autograder`` grades
+``/autograder/submission`` into ``/autograder/results/results.json``; ``AUTOGRADER_ROOT``
+moves that tree elsewhere, for a local trial.
+"""
+import os
+import zipfile
+from pathlib import Path
+
+from netvis.config import KIT_ROOT, data_dir
+
+from .config import NOTEBOOK_NAME, REFERENCES_DIR
+from .files import atomic_write_text
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once when it builds the autograder image.
+set -euo pipefail
+cd /autograder/source
+python3 -m pip install --quiet -r requirements.txt
+python3 -m pip install --quiet --no-deps -e .
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission.
+set -euo pipefail
+root=${AUTOGRADER_ROOT:-/autograder}
+cd "$root/source"
+export NETVIS_DATA_DIR="$root/source/datasets" NETVIS_REFERENCES_DIR="$root/source/build/references"
+mkdir -p "$root/results"
+python3 -m autograder gradescope-run --submission "$root/submission" --results "$root/results/results.json"
+"""
+
+SOURCES = ["assignment/netvis", "autograder", "solutions/NetworkVisualization.ipynb", "requirements.txt",
+           "pyproject.toml", "README.md"]
+
+
+def _files(path: Path):
+    if path.is_file():
+        yield path
+    else:
+        yield from (p for p in sorted(path.rglob("*")) if p.is_file() and "__pycache__" not in p.parts
+                    and "course" not in p.relative_to(path).parts[:1])
+
+
+def write_bundle(out: Path) -> Path:
+    """The zip Gradescope takes as a programming assignment's autograder."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.partial")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, text in [("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)]:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o755 << 16
+            bundle.writestr(info, text)
+        for relative in SOURCES:
+            for file in _files(KIT_ROOT / relative):
+                bundle.write(file, str(file.relative_to(KIT_ROOT)))
+        for file in _files(REFERENCES_DIR):
+            bundle.write(file, f"build/references/{file.name}")
+        for file in _files(data_dir()):
+            if not file.name.startswith("."):
+                bundle.write(file, f"datasets/{file.name}")
+    os.replace(tmp, out)
+    return out
+
+
+def run(submission_dir: Path, results_path: Path) -> float:
+    """Grade the notebook in ``submission_dir``; write Gradescope's results.json; return the score."""
+    import json
+
+    from .grading import grade_notebook
+    from .reports import gradescope_results
+
+    notebooks = sorted(Path(submission_dir).rglob("*.ipynb"))
+    named = [p for p in notebooks if p.name == NOTEBOOK_NAME]
+    notebook = (named or notebooks or [Path(submission_dir) / NOTEBOOK_NAME])[0]
+    result = grade_notebook(notebook, "submission")
+    atomic_write_text(Path(results_path), json.dumps(gradescope_results(result), indent=1))
+    return result.score
