@@ -22,6 +22,10 @@ import sys
 from pathlib import Path
 
 
+GRADING_COMMANDS = {"grade", "check", "gradescope-run"}
+"""The commands that run student code, through the sandbox's fork server."""
+
+
 def _references(args) -> int:
     from .references import generate
 
@@ -142,6 +146,10 @@ def main(argv=None) -> int:
     for name in ("references", "release", "answer-key", "examples", "bench"):
         commands.add_parser(name)
     args = parser.parse_args(argv)
+    if args.command in GRADING_COMMANDS:
+        from .forkserver import ForkServer
+
+        ForkServer.prestart()  # it imports torch while this process does
     handlers = {"grade": _grade, "merge": _merge, "check": _check, "references": _references,
                 "release": _release, "answer-key": _answer_key, "examples": _examples,
                 "gradescope-bundle": _gradescope_bundle, "gradescope-run": _gradescope_run, "bench": _bench}

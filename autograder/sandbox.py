@@ -1,9 +1,9 @@
 """Running a submission's code in a short-lived, locked-down child process.
 
-The grader (parent) never runs student code. For each submission it starts a child
-(``python -m autograder.sandbox``) that imports torch, executes the extracted definitions and
-then answers call requests: plain tensors go in, plain tensors come out (see ``wire``). Every
-verdict is decided in the parent, with its own model copies and references.
+The grader (parent) never runs student code. For each submission the fork server
+(``forkserver``) forks a child that already has torch; the child executes the extracted
+definitions and then answers call requests: plain tensors go in, plain tensors come out (see
+``wire``). Every verdict is decided in the parent, with its own model copies and references.
 
 Before it runs any student code the child locks itself down: as root it leaves the network
 (a new, empty network namespace), chroots into an empty private directory and drops to an
@@ -19,8 +19,6 @@ import resource
 import shutil
 import signal
 import socket
-import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,8 +31,8 @@ from torch import nn
 from netvis.checks.calls import Call, CheckFailed, ModelReport, count_hooks, format_exception
 
 from . import config, wire
+from .forkserver import ForkServer
 
-FD_VARIABLE = "NETVIS_SANDBOX_FD"
 PREIMPORT_ALLOWED = {"torch", "torchvision", "numpy", "scipy", "math", "random", "itertools", "functools",
                      "collections", "netvis", "tqdm", "copy", "typing", "operator", "time", "IPython"}
 """Top-level packages a submission may import; they are loaded before the lockdown."""
@@ -65,7 +63,7 @@ def _lock_down(workdir: str, uid, limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (running + limits["processes"],) * 2)
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
     """One convolution forward and backward, so torch reads /proc/cpuinfo and sets up its
     kernels while it still can."""
     X = torch.zeros(1, 3, 8, 8, requires_grad=True)
@@ -134,39 +132,6 @@ def child_main(sock) -> None:
     _serve(sock, namespace)
 
 
-def zygote_main() -> None:
-    """The fork server: import torch and warm it up once, then fork a fresh child per request.
-
-    A request carries two descriptors: the child's socket and the write end of its output
-    pipe. The reply is the child's pid. The server exits when the grader closes its socket.
-    """
-    control = socket.socket(fileno=int(os.environ[FD_VARIABLE]))
-    torch.set_num_threads(1)
-    _warm_up()
-    exec(compile(wire.decode(wire.receive(control, config.MAX_MESSAGE_BYTES))["preamble"], "<preamble>", "exec"), {})
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
-    while True:
-        message, fds, _, _ = socket.recv_fds(control, 16, 2)
-        if not message:
-            return
-        sys.stdout.flush()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                control.close()
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                os.setsid()
-                os.dup2(fds[1], 1)
-                os.dup2(fds[1], 2)
-                os.close(fds[1])
-                child_main(socket.socket(fileno=fds[0]))
-            finally:
-                os._exit(0)
-        for fd in fds:
-            os.close(fd)
-        control.sendall(struct.pack("!i", pid))
-
-
 # ---------------------------------------------------------------------------- parent side
 
 class _OutputCollector(threading.Thread):
@@ -190,35 +155,6 @@ class _OutputCollector(threading.Thread):
     @property
     def flooded(self) -> bool:
         return self.total > 16 * config.MAX_OUTPUT_BYTES
-
-
-class _Zygote:
-    """The grader's handle on the fork server (one per grading process, started on first use)."""
-
-    _instance = None
-    _lock = threading.Lock()
-
-    def __init__(self, preamble: str):
-        control, theirs = socket.socketpair()
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), FD_VARIABLE: str(theirs.fileno()),
-               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
-               "PYTHONUNBUFFERED": "1", "TQDM_DISABLE": "1", "HOME": tempfile.gettempdir()}
-        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.sandbox"], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, pass_fds=[theirs.fileno()], env=env,
-                                     cwd=tempfile.gettempdir())
-        theirs.close()
-        self.control = control
-        wire.send(control, wire.encode({"preamble": preamble}))
-
-    @classmethod
-    def spawn(cls, preamble: str, fds: list) -> int:
-        """Fork a fresh child that uses ``fds`` (its socket, its output); return its pid."""
-        with cls._lock:
-            if cls._instance is None or cls._instance.proc.poll() is not None:
-                cls._instance = cls(preamble)
-            socket.send_fds(cls._instance.control, [b"x"], fds)
-            reply = wire._read_exactly(cls._instance.control, 4)
-            return struct.unpack("!i", reply)[0]
 
 
 def _preimports(extracted) -> list:
@@ -306,7 +242,7 @@ class SandboxStudent:
         self.sock, theirs = socket.socketpair()
         read_end, write_end = os.pipe()
         try:
-            self.pid = _Zygote.spawn(self._init["preamble"], [theirs.fileno(), write_end])
+            self.pid = ForkServer.get().spawn(self._init["preamble"], [theirs.fileno(), write_end])
         finally:
             theirs.close()
             os.close(write_end)
@@ -407,6 +343,3 @@ class SandboxStudent:
         return Call(value=response["value"], args=history[-1] if history else tuple(args), model=report,
                     error=response["error"], history=history)
 
-
-if __name__ == "__main__":
-    zygote_main()

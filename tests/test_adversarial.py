@@ -30,7 +30,8 @@ def _tampered_notebook():
             cell.source = ("import netvis.checks\nnetvis.checks.run_check = lambda *a, **k: None\n"
                            "import torch\ntorch.allclose = lambda *a, **k: True\n")
     grade_cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    nb.cells = [c for c in nb.cells if c not in grade_cells[::2]] + grade_cells[1:2] * 3
+    copies = [nbformat.v4.new_code_cell(grade_cells[1].source, metadata=grade_cells[1].metadata) for _ in range(3)]
+    nb.cells = [c for c in nb.cells if c not in grade_cells[::2]] + copies
     return nb
 
 
@@ -90,10 +91,11 @@ def test_nothing_was_written_outside_the_sandbox(graded):
 
 def test_no_sandbox_process_survives(graded):
     from autograder.config import SANDBOX_UID_BASE
-    from autograder.sandbox import _Zygote, processes_of
+    from autograder.forkserver import ForkServer
+    from autograder.sandbox import processes_of
 
-    zygote = _Zygote._instance.proc.pid  # the fork server of this process, which graded the batch
-    children = [pid for pid in os.listdir("/proc") if pid.isdigit() and _parent_of(pid) == zygote]
+    server = ForkServer.get().proc.pid  # the fork server of this process, which graded the batch
+    children = [pid for pid in os.listdir("/proc") if pid.isdigit() and _parent_of(pid) == server]
     assert children == []
     if os.geteuid() == 0:  # the sandbox's own uids exist only when grading as root
         assert not processes_of(SANDBOX_UID_BASE) and not processes_of(SANDBOX_UID_BASE + 1)

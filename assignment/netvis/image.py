@@ -119,11 +119,19 @@ def _symmetric_indices(size: int, radius: int, device) -> torch.Tensor:
     return torch.where(index < size, index, 2 * size - 1 - index)
 
 
-def _filter_axis(X: torch.Tensor, weights: list, dim: int) -> torch.Tensor:
-    """Correlate ``X`` with the symmetric kernel ``weights`` along ``dim``."""
+def _pad_symmetric(X: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
+    """``X`` padded by ``radius`` on both sides of ``dim`` like scipy's ``mode="reflect"``."""
+    size = X.shape[dim]
+    if radius <= size:  # the common case: one mirrored slice each side, cheaper than gathering
+        return torch.cat([X.narrow(dim, 0, radius).flip(dim), X, X.narrow(dim, size - radius, radius).flip(dim)], dim)
+    return X.index_select(dim, _symmetric_indices(size, radius, X.device))
+
+
+def _filter_axis(X: torch.Tensor, weights: list, dim: int, out: torch.Tensor = None) -> torch.Tensor:
+    """Correlate ``X`` with the symmetric kernel ``weights`` along ``dim`` (into ``out`` if given)."""
     size, radius = X.shape[dim], (len(weights) - 1) // 2
-    padded = X.index_select(dim, _symmetric_indices(size, radius, X.device))
-    out = padded.narrow(dim, 0, size) * weights[0]
+    padded = _pad_symmetric(X, radius, dim)
+    out = torch.mul(padded.narrow(dim, 0, size), weights[0], out=out)
     for k in range(1, len(weights)):
         out.add_(padded.narrow(dim, k, size), alpha=weights[k])
     return out
@@ -148,4 +156,4 @@ def blur_image(X: torch.Tensor, sigma: float = 1.0, truncate: float = 4.0) -> to
         raise ValueError(f"sigma must be positive, got {sigma}")
     with torch.no_grad():
         weights = _gaussian_weights(float(sigma), truncate)
-        return X.copy_(_filter_axis(_filter_axis(X, weights, 2), weights, 3))
+        return _filter_axis(_filter_axis(X, weights, 2), weights, 3, out=X)
