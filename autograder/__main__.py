@@ -13,7 +13,7 @@ Commands:
   examples     rebuild examples/submissions/ from the solution and tests/corpus variants
   bench        measure performance against its anchors; print a table, write build/bench.json
   gradescope-bundle --out ZIP
-               write a Gradescope autograder zip (setup.sh, run_autograder, source/)
+               write a Gradescope autograder zip (setup.sh, run_autograder and the kit)
   gradescope-run --submission DIR --results FILE
                what run_autograder calls on Gradescope: grade one submission
 """
