@@ -13,18 +13,10 @@ import sys
 import tempfile
 import threading
 
+from .framing import read_exactly, receive, send
+
 FD_VARIABLE = "NETVIS_FORKSERVER_FD"
-PREAMBLE_HEADER = struct.Struct("!I")
-
-
-def _read_exactly(sock, size: int) -> bytes:
-    data = bytearray()
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise EOFError("the fork server closed its socket")
-        data += chunk
-    return bytes(data)
+PREAMBLE_LIMIT = 16 << 20
 
 
 def _serve_forks(control) -> None:
@@ -42,8 +34,7 @@ def _serve_forks(control) -> None:
     torch.set_num_threads(1)
     warm_up()
     try:
-        (size,) = PREAMBLE_HEADER.unpack(_read_exactly(control, PREAMBLE_HEADER.size))
-        preamble = _read_exactly(control, size).decode()
+        preamble = receive(control, PREAMBLE_LIMIT).decode()
     except EOFError:  # the grader finished (or failed) before it needed a child
         return
     exec(compile(preamble, "<preamble>", "exec"), {})
@@ -108,11 +99,10 @@ class ForkServer:
         """
         with self._lock:
             if not self.preamble_sent:
-                data = preamble.encode()
-                self.control.sendall(PREAMBLE_HEADER.pack(len(data)) + data)
+                send(self.control, preamble.encode())
                 self.preamble_sent = True
             socket.send_fds(self.control, [b"x"], fds)
-            return struct.unpack("!i", _read_exactly(self.control, 4))[0]
+            return struct.unpack("!i", read_exactly(self.control, 4))[0]
 
 
 def _interpreter_flags() -> list:

@@ -15,13 +15,12 @@ from torch import nn
 
 from netvis.checks.tiny import TinyNet
 
+from .framing import _LENGTH, WireError, receive, send
+
 DTYPES = {name: getattr(torch, name) for name in ("float16", "float32", "float64", "int32", "int64", "uint8", "bool")}
 ARCHITECTURES = {"tiny": TinyNet, "squeezenet1_1": lambda: torchvision.models.squeezenet1_1(weights=None)}
-_LENGTH = struct.Struct("!Q")
 
-
-class WireError(ValueError):
-    """A message that does not follow the format."""
+__all__ = ["WireError", "decode", "encode", "receive", "send"]
 
 
 def _architecture(model: nn.Module) -> str:
@@ -133,26 +132,3 @@ def _model(o, state) -> nn.Module:
     model.load_state_dict(state)
     model.requires_grad_(bool(o["requires_grad"]))
     return model.train(bool(o["training"]))
-
-
-def send(sock, data: bytes) -> None:
-    sock.sendall(_LENGTH.pack(len(data)) + data)
-
-
-def receive(sock, limit: int) -> bytes:
-    """One framed message; WireError if it is larger than ``limit``; EOFError if the peer is gone."""
-    size, = _LENGTH.unpack(_read_exactly(sock, _LENGTH.size))
-    if size > limit:
-        raise WireError(f"message of {size} bytes exceeds the limit of {limit}")
-    return _read_exactly(sock, size)
-
-
-def _read_exactly(sock, size: int) -> bytes:
-    chunks, remaining = [], size
-    while remaining:
-        chunk = sock.recv(min(remaining, 1 << 20))
-        if not chunk:
-            raise EOFError("the peer closed the connection")
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
