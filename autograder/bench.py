@@ -28,7 +28,7 @@ from .files import atomic_write_text
 from .course import generate_release, make_course, nbgrader, submit
 from .grading import grade_notebook
 from .notebook import solution_namespace
-from .variants import EXAMPLES_DIR
+from .variants import EXAMPLES_DIR, write_class
 
 BENCH_JSON = KIT_ROOT / "build" / "bench.json"
 
@@ -113,13 +113,11 @@ def bench_grading_latency() -> list:
                  speedup=True, goal=5.0, note="per submission once the grader runs, as in a batch")]
 
 
-def bench_batch(students: int = 20) -> list:
+def bench_batch(copies: int = 4) -> list:
+    """The sample submissions, ``copies`` times each (20 students), with 1 and 2 workers."""
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "class"
-        examples = sorted(EXAMPLES_DIR.iterdir())
-        for i in range(students):
-            (root / f"student_{i:02d}").mkdir(parents=True)
-            shutil.copy(examples[i % len(examples)] / NOTEBOOK_NAME, root / f"student_{i:02d}")
+        root = write_class(Path(tmp) / "class", copies)
+        students = len(list(root.iterdir()))
         seconds = {}
         for workers in (1, 2):
             start = time.perf_counter()

@@ -7,14 +7,14 @@ runs ``setup.sh`` there once. For each submission, ``run_autograder`` grades
 ``/autograder/submission`` into ``/autograder/results/results.json``; ``AUTOGRADER_ROOT``
 moves that tree elsewhere, for a local trial.
 """
-import os
+import json
 import zipfile
 from pathlib import Path
 
 from netvis.config import KIT_ROOT, data_dir
 
 from .config import NOTEBOOK_NAME, REFERENCES_DIR
-from .files import atomic_write_text
+from .files import atomic_write, atomic_write_text
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once when it builds the autograder image.
@@ -50,28 +50,28 @@ def write_bundle(out: Path) -> Path:
     """The zip Gradescope takes as a programming assignment's autograder."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as bundle:
+    atomic_write(out, _write_zip)
+    return out
+
+
+def _write_zip(stream) -> None:
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as bundle:
         for name, text in [("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)]:
             info = zipfile.ZipInfo(name)
             info.external_attr = 0o755 << 16
             bundle.writestr(info, text)
         for relative in SOURCES:
-            for file in _files(KIT_ROOT / relative):
-                bundle.write(file, str(file.relative_to(KIT_ROOT)))
-        for file in _files(REFERENCES_DIR):
-            bundle.write(file, f"build/references/{file.name}")
-        for file in _files(data_dir()):
-            if not file.name.startswith("."):
-                bundle.write(file, f"datasets/{file.name}")
-    os.replace(tmp, out)
-    return out
+            for path in _files(KIT_ROOT / relative):
+                bundle.write(path, str(path.relative_to(KIT_ROOT)))
+        for path in _files(REFERENCES_DIR):
+            bundle.write(path, f"build/references/{path.name}")
+        for path in _files(data_dir()):
+            if not path.name.startswith("."):
+                bundle.write(path, f"datasets/{path.name}")
 
 
 def run(submission_dir: Path, results_path: Path) -> float:
     """Grade the notebook in ``submission_dir``; write Gradescope's results.json; return the score."""
-    import json
-
     from .grading import grade_notebook
     from .reports import gradescope_results
 

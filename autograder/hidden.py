@@ -3,7 +3,7 @@
 ``hidden_cases(check_id)`` lists the cases a student never sees; ``run_hidden`` runs them in a
 notebook, from the hidden part of a grade cell.
 """
-from netvis.checks import CHECKS_BY_ID, run_check
+from netvis.checks import run_check
 
 from .references import HIDDEN_FOOLING_PAIRS, load
 

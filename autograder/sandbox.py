@@ -137,6 +137,9 @@ def child_main(sock) -> None:
 class _OutputCollector(threading.Thread):
     """Reads the child's stdout+stderr, keeps the first MAX_OUTPUT_BYTES, kills a flood."""
 
+    FLOOD_BYTES = 16 * config.MAX_OUTPUT_BYTES
+    """Printed output at which the child is killed."""
+
     def __init__(self, stream, on_flood):
         super().__init__(daemon=True)
         self.stream, self.on_flood, self.kept, self.total = stream, on_flood, bytearray(), 0
@@ -148,13 +151,13 @@ class _OutputCollector(threading.Thread):
                 room = config.MAX_OUTPUT_BYTES - len(self.kept)
                 if room > 0:
                     self.kept += chunk[:room]
-                if self.total > 16 * config.MAX_OUTPUT_BYTES:
+                if self.flooded:
                     self.on_flood()
                     return
 
     @property
     def flooded(self) -> bool:
-        return self.total > 16 * config.MAX_OUTPUT_BYTES
+        return self.total > self.FLOOD_BYTES
 
 
 def _preimports(extracted) -> list:
@@ -291,7 +294,7 @@ class SandboxStudent:
         except EOFError:
             self._stop()
             if self.output.flooded:
-                raise CheckFailed(f"Your code printed more than {16 * config.MAX_OUTPUT_BYTES >> 20} MB while "
+                raise CheckFailed(f"Your code printed more than {_OutputCollector.FLOOD_BYTES >> 20} MB while "
                                   f"{what}; the grader stopped it. Remove the prints from your functions.")
             raise CheckFailed(f"Your code ended the grading process while {what}: don't call exit(), "
                               "sys.exit() or os._exit(), and don't crash the interpreter.")

@@ -7,6 +7,7 @@ submission in exactly what it defines. The kit's tests and ``examples/submission
 """
 import ast
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,3 +75,12 @@ def write_examples(out_dir: Path = EXAMPLES_DIR) -> list:
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(build_submission(variant), str(folder / NOTEBOOK_NAME))
     return variants
+
+
+def write_class(root: Path, copies: int) -> Path:
+    """A class made of the sample submissions: ``root/<sample>_<k>/`` for k < ``copies``."""
+    for k in range(copies):
+        for example in sorted(Path(EXAMPLES_DIR).iterdir()):
+            (Path(root) / f"{example.name}_{k}").mkdir(parents=True)
+            shutil.copy(example / NOTEBOOK_NAME, Path(root) / f"{example.name}_{k}")
+    return Path(root)

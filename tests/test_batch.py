@@ -14,7 +14,7 @@ import pytest
 from autograder.batch import grade_directory, merge
 from autograder.gradescope import write_bundle
 from autograder.grading import grade_notebook
-from autograder.variants import EXAMPLES_DIR
+from autograder.variants import EXAMPLES_DIR, write_class
 
 NOTEBOOK = "NetworkVisualization.ipynb"
 
@@ -26,12 +26,7 @@ def _scores(results) -> dict:
 @pytest.fixture(scope="module")
 def class_of_20(tmp_path_factory):
     """20 students: the 5 sample submissions, 4 times each under different ids."""
-    root = tmp_path_factory.mktemp("class")
-    for copy in range(4):
-        for example in sorted(EXAMPLES_DIR.iterdir()):
-            (root / f"{example.name}_{copy}").mkdir()
-            shutil.copy(example / NOTEBOOK, root / f"{example.name}_{copy}")
-    return root
+    return write_class(tmp_path_factory.mktemp("class"), copies=4)
 
 
 @pytest.fixture(scope="module")
