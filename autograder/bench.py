@@ -143,12 +143,12 @@ def _row(name, value, unit, anchor, anchor_value, speedup=True, goal=None, note=
 
 
 def format_table(rows: list) -> str:
-    lines = [f"{'measurement':<48}{'value':>10} {'anchor':<30}{'anchor value':>13}{'ratio':>8}  goal  note"]
+    lines = [f"{'measurement':<48}{'value':>10}  {'anchor':<29}{'anchor value':>13}{'ratio':>8}  goal  note"]
     for r in rows:
         anchor = "" if r["anchor_value"] is None else f"{r['anchor_value']:.3g} {r['unit']}"
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}x"
         goal = "" if r["goal"] is None else f"{r['goal']:g}x {'met' if r['met'] else 'MISSED'}"
-        lines.append(f"{r['name']:<48}{r['value']:>8.3g} {r['unit']:<2}{(r['anchor'] or ''):<29}{anchor:>13}"
+        lines.append(f"{r['name']:<48}{r['value']:>8.3g} {r['unit']:<3}{(r['anchor'] or ''):<29}{anchor:>13}"
                      f"{ratio:>8}  {goal}  {r['note']}")
     return "\n".join(lines)
 
