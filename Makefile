@@ -27,7 +27,7 @@ data:  ## Fetch and verify the images and weights (NETVIS_DATA_MIRROR for offlin
 check: venv data  ## Load data and model; report accuracy; save an image grid.
 	$(PY) -m netvis --figure build/images.png
 
-$(REFERENCES): $(STAMP) solutions/NetworkVisualization.ipynb autograder/references.py $(wildcard assignment/netvis/checks/*.py) | data
+$(REFERENCES): $(STAMP) solutions/NetworkVisualization.ipynb autograder/references.py autograder/hidden.py $(wildcard assignment/netvis/checks/*.py) | data
 	$(PY) -m autograder references
 
 references: $(REFERENCES)  ## Regenerate the reference tensors from the solution notebook.

@@ -1,22 +1,28 @@
-"""Grading a folder of submissions: parallel, shardable, resumable.
+"""Grading a folder of submissions: parallel, shardable, resumable, and independent of other runs.
 
 SUBMISSIONS_DIR holds one folder per student id with that student's notebook inside. Each
-finished student's ``results.json`` is written last and atomically, so a run killed at any
-moment resumes where it stopped: students with results for the same notebook and references
-are not graded again.
+finished student's record is written last and atomically, so a run killed at any moment resumes
+where it stopped: students with a record for the same notebook and references are not graded
+again. Any number of runs may share a machine and an output folder (shards do): they share no
+uid, no process and no temporary file.
 """
 import concurrent.futures
 import hashlib
-import queue
 import shutil
+import sys
+import traceback
 from pathlib import Path
 
 from tqdm import tqdm
 
 from .config import NOTEBOOK_NAME
+from .files import remove_stale_temporaries
 from .grading import grade_notebook
 from .references import load as load_references
-from .reports import read_student, write_grades, write_student
+from .reports import read_results, write_grades, write_student
+from .results import read_record
+from .sandbox import SandboxUnavailable
+from .selftest import self_test
 
 
 def students_in(submissions_dir: Path, shard=(1, 1)) -> list:
@@ -36,38 +42,42 @@ def _is_current(result, notebook: Path, references: str) -> bool:
     return result is not None and result.references == references and result.notebook_sha256 == digest
 
 
-def grade_directory(submissions_dir: Path, out_dir: Path, workers: int = 1, shard=(1, 1), timeout: float = None,
-                    progress: bool = True) -> list:
-    """Grade every student of the shard into ``out_dir``; return all results found there."""
-    submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for partial in out_dir.glob("**/.*.*"):  # temporary files of a run that was killed mid-write
-        partial.unlink()
-    references = load_references()["manifest"]["solution_sha256"]
-    todo = [s for s in students_in(submissions_dir, shard)
-            if not _is_current(read_student(out_dir / s), submissions_dir / s / NOTEBOOK_NAME, references)]
-    slots = queue.Queue()
-    for slot in range(workers):
-        slots.put(slot)
+def grade_directory(submissions_dir: Path, out_dir: Path, workers: int = 1, shard=(1, 1), progress: bool = True,
+                    isolate: bool = True, **limits) -> tuple:
+    """Grade every student of the shard into ``out_dir``, after the sandbox's self-test.
 
-    def grade(student: str):
-        slot = slots.get()
+    Returns (all results found in ``out_dir``, {student: error} for those that could not be
+    graded because of a fault in the grader, not in their notebook). ``limits`` are
+    ``grade_notebook``'s time limits.
+    """
+    submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
+    self_test(isolate, **limits)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir)
+    references = load_references()["manifest"]["fingerprint"]
+    todo = [s for s in students_in(submissions_dir, shard)
+            if not _is_current(read_record(out_dir / s), submissions_dir / s / NOTEBOOK_NAME, references)]
+    errors = {}
+
+    def grade(student: str) -> None:
         try:
-            notebook = submissions_dir / student / NOTEBOOK_NAME
-            result = grade_notebook(notebook, student, slot=slot, timeout=timeout, figures=True)
+            result = grade_notebook(submissions_dir / student / NOTEBOOK_NAME, student, isolate=isolate,
+                                    figures=True, **limits)
             write_student(out_dir, result)
-            return result
-        finally:
-            slots.put(slot)
+        except SandboxUnavailable:
+            raise
+        except Exception:  # a fault of the grader's: this student is not graded, the class goes on
+            errors[student] = traceback.format_exc()
+            print(f"error: could not grade {student}; the batch goes on:\n{errors[student]}", file=sys.stderr)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool, \
             tqdm(total=len(todo), desc="grading", unit="student", disable=not progress) as bar:
         for future in concurrent.futures.as_completed([pool.submit(grade, s) for s in todo]):
             future.result()
             bar.update()
-    results = [r for r in (read_student(p) for p in sorted(out_dir.iterdir()) if p.is_dir()) if r is not None]
+    results = read_results(out_dir)
     write_grades(out_dir, results)
-    return results
+    return results, errors
 
 
 def merge(out_dirs: list, merged: Path) -> list:
@@ -75,9 +85,11 @@ def merge(out_dirs: list, merged: Path) -> list:
     merged = Path(merged)
     merged.mkdir(parents=True, exist_ok=True)
     for out_dir in out_dirs:
+        if Path(out_dir).resolve() == merged.resolve():
+            continue
         for folder in sorted(Path(out_dir).iterdir()):
-            if folder.is_dir() and read_student(folder) is not None and Path(out_dir).resolve() != merged.resolve():
+            if folder.is_dir() and read_record(folder) is not None:
                 shutil.copytree(folder, merged / folder.name, dirs_exist_ok=True)
-    results = [r for r in (read_student(p) for p in sorted(merged.iterdir()) if p.is_dir()) if r is not None]
+    results = read_results(merged)
     write_grades(merged, results)
     return results

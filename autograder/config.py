@@ -27,5 +27,9 @@ MAX_FILE_BYTES = 1 << 20
 """Largest file the student's code may write (into its empty, private directory)."""
 MAX_MESSAGE_BYTES = 256 << 20
 """Largest result the child may send back."""
-SANDBOX_UID_BASE = 61000
-"""As root, worker slot k runs student code as uid/gid SANDBOX_UID_BASE + k."""
+TINY_CALL_TIMEOUT_S = float(os.environ.get("NETVIS_TINY_CALL_TIMEOUT_S", 15))
+"""Wall-clock limit on one call whose models are all the checks' small TinyNets (milliseconds of work)."""
+CELL_TIMEOUT_S = float(os.environ.get("NETVIS_CELL_TIMEOUT_S", 30))
+"""Wall-clock budget of one notebook cell (demos run with nbgrader's short GRADING settings)."""
+SUBMISSION_TIMEOUT_S = float(os.environ.get("NETVIS_SUBMISSION_TIMEOUT_S", 600))
+"""Wall-clock budget of one submission: its notebook's runs and all its checks."""

@@ -1,9 +1,10 @@
-"""The fork server behind the sandbox: one pre-warmed process that forks a child per submission.
+"""The fork server behind the sandbox: one pre-warmed process that forks a keeper per sandbox.
 
 Importing torch takes seconds; forking a process that already has it takes milliseconds. The
 grader starts the server once (``prestart`` lets it do so before its own heavy imports, so both
-import in parallel) and then asks it for a fresh child per submission. This module imports
-nothing heavy at the top: the server imports torch and the sandbox itself, in its own process.
+import in parallel) and then asks it for a fresh sandbox per submission (``spawn``). This module
+imports nothing heavy at the top: the server imports torch and the sandbox's child side in its
+own process.
 """
 import os
 import socket
@@ -13,34 +14,43 @@ import sys
 import tempfile
 import threading
 
-from .framing import read_exactly, receive, send
+from .framing import read_exactly
 
 FD_VARIABLE = "NETVIS_FORKSERVER_FD"
-PREAMBLE_LIMIT = 16 << 20
+MAX_FDS = 64
 
 
-def _serve_forks(control) -> None:
-    """Warm torch up, run the preamble once, then fork a child per request until EOF.
-
-    A request carries two descriptors: the child's socket and the write end of its output pipe.
-    The reply is the child's pid.
-    """
-    import signal
-
+def _warm_up() -> None:
+    """Import what submissions use and run one convolution forward and backward, so that torch
+    reads /proc/cpuinfo and sets up its kernels while it still can."""
+    import IPython.display  # noqa: F401
+    import matplotlib.pyplot  # noqa: F401
     import torch
+    import tqdm.auto  # noqa: F401
 
-    from .sandbox import child_main, warm_up
+    import netvis.checks  # noqa: F401
+    import netvis.visualize  # noqa: F401
 
     torch.set_num_threads(1)
-    warm_up()
-    try:
-        preamble = receive(control, PREAMBLE_LIMIT).decode()
-    except EOFError:  # the grader finished (or failed) before it needed a child
-        return
-    exec(compile(preamble, "<preamble>", "exec"), {})
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    X = torch.zeros(1, 3, 8, 8, requires_grad=True)
+    torch.nn.functional.conv2d(X, torch.zeros(2, 3, 3, 3)).sum().backward()
+
+
+def _serve_forks(control: socket.socket) -> None:
+    """Fork a keeper per request until EOF. A request carries the sandbox's descriptors: its main
+    socket, the read end of its control pipe, the write end of its output pipe, then one socket
+    per worker. The reply is the keeper's pid."""
+    import signal
+
+    from .sandbox_child import keeper_main
+
+    _warm_up()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped automatically
     while True:
-        message, fds, _, _ = socket.recv_fds(control, 16, 2)
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 16, MAX_FDS)
+        except OSError:
+            return
         if not message:
             return
         sys.stdout.flush()
@@ -50,10 +60,11 @@ def _serve_forks(control) -> None:
                 control.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 os.setsid()
-                os.dup2(fds[1], 1)
-                os.dup2(fds[1], 2)
-                os.close(fds[1])
-                child_main(socket.socket(fileno=fds[0]))
+                main, control_read, output, *workers = fds
+                os.dup2(output, 1)
+                os.dup2(output, 2)
+                os.close(output)
+                keeper_main(socket.socket(fileno=main), control_read, [socket.socket(fileno=fd) for fd in workers])
             finally:
                 os._exit(0)
         for fd in fds:
@@ -71,14 +82,14 @@ class ForkServer:
         self.control, theirs = socket.socketpair()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), FD_VARIABLE: str(theirs.fileno()),
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
-               "PYTHONUNBUFFERED": "1", "TQDM_DISABLE": "1", "HOME": tempfile.gettempdir()}
-        if "PYTHONPATH" in os.environ:  # e.g. the Gradescope bundle's own source tree
-            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+               "PYTHONUNBUFFERED": "1", "TQDM_DISABLE": "1", "MPLBACKEND": "Agg", "HOME": tempfile.gettempdir()}
+        for name in ("PYTHONPATH", "NETVIS_DATA_DIR"):  # e.g. the Gradescope bundle's own tree
+            if name in os.environ:
+                env[name] = os.environ[name]
         self.proc = subprocess.Popen([sys.executable, *_interpreter_flags(), "-m", "autograder.forkserver"],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      pass_fds=[theirs.fileno()], env=env, cwd=tempfile.gettempdir())
         theirs.close()
-        self.preamble_sent = False
 
     @classmethod
     def get(cls) -> "ForkServer":
@@ -92,15 +103,9 @@ class ForkServer:
         """Start the server now, so that it imports torch while the grader does."""
         cls.get()
 
-    def spawn(self, preamble: str, fds: list) -> int:
-        """Fork a fresh child that uses ``fds`` (its socket, its output); return its pid.
-
-        ``preamble`` (the notebook's setup code) runs once in the server, before its first fork.
-        """
+    def spawn(self, fds: list) -> int:
+        """Fork a fresh keeper that uses ``fds`` (see ``_serve_forks``); return its pid."""
         with self._lock:
-            if not self.preamble_sent:
-                send(self.control, preamble.encode())
-                self.preamble_sent = True
             socket.send_fds(self.control, [b"x"], fds)
             return struct.unpack("!i", read_exactly(self.control, 4))[0]
 

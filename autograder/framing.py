@@ -4,7 +4,7 @@ It imports nothing heavy, so that the grader can start the fork server before it
 """
 import struct
 
-_LENGTH = struct.Struct("!Q")
+LENGTH = struct.Struct("!Q")
 """A message's length; ``wire`` also uses it for the parts inside a message."""
 
 
@@ -13,12 +13,12 @@ class WireError(ValueError):
 
 
 def send(sock, data: bytes) -> None:
-    sock.sendall(_LENGTH.pack(len(data)) + data)
+    sock.sendall(LENGTH.pack(len(data)) + data)
 
 
 def receive(sock, limit: int) -> bytes:
     """One framed message; WireError if it is larger than ``limit``; EOFError if the peer is gone."""
-    size, = _LENGTH.unpack(read_exactly(sock, _LENGTH.size))
+    size, = LENGTH.unpack(read_exactly(sock, LENGTH.size))
     if size > limit:
         raise WireError(f"message of {size} bytes exceeds the limit of {limit}")
     return read_exactly(sock, size)

@@ -31,9 +31,14 @@ root=${AUTOGRADER_ROOT:-/autograder}
 cd "$root/source"
 export NETVIS_DATA_DIR="$root/source/datasets" NETVIS_REFERENCES_DIR="$root/source/build/references"
 mkdir -p "$root/results"
-python3 -m autograder gradescope-run --submission "$root/submission" --results "$root/results/results.json"
+# Set NETVIS_GRADE_OPTIONS=--no-isolation only if this image forbids user namespaces and you accept
+# running student code unsandboxed (see the README's threat model); without a sandbox that passes
+# its self-test the runner refuses, and Gradescope shows "autograder failed", not a grade.
+python3 -m autograder gradescope-run --submission "$root/submission" --results "$root/results/results.json" ${NETVIS_GRADE_OPTIONS:-}
 """
 
+BUNDLE_LEAVES_OUT = {"course", "dev"}
+"""The nbgrader course and the developer tools stay out of the bundle."""
 SOURCES = ["assignment/netvis", "autograder", "solutions/NetworkVisualization.ipynb", "requirements.txt",
            "pyproject.toml", "README.md"]
 
@@ -43,7 +48,7 @@ def _files(path: Path):
         yield path
     else:
         yield from (p for p in sorted(path.rglob("*")) if p.is_file() and "__pycache__" not in p.parts
-                    and "course" not in p.relative_to(path).parts[:1])
+                    and p.relative_to(path).parts[0] not in BUNDLE_LEAVES_OUT)
 
 
 def write_bundle(out: Path) -> Path:
@@ -70,14 +75,15 @@ def _write_zip(stream) -> None:
                 bundle.write(path, f"datasets/{path.name}")
 
 
-def run(submission_dir: Path, results_path: Path) -> float:
-    """Grade the notebook in ``submission_dir``; write Gradescope's results.json; return the score."""
-    from .grading import grade_notebook
+def run(submission_dir: Path, results_path: Path, isolate: bool = True, **limits) -> float:
+    """Grade the notebook in ``submission_dir`` after the self-test; write Gradescope's results.json;
+    return the score. Raises SelfTestFailed (and writes nothing) where the sandbox fails its self-test."""
     from .reports import gradescope_results
+    from .selftest import grade_one_after_self_test
 
     notebooks = sorted(Path(submission_dir).rglob("*.ipynb"))
     named = [p for p in notebooks if p.name == NOTEBOOK_NAME]
     notebook = (named or notebooks or [Path(submission_dir) / NOTEBOOK_NAME])[0]
-    result = grade_notebook(notebook, "submission")
+    result = grade_one_after_self_test(notebook, "submission", isolate, **limits)
     atomic_write_text(Path(results_path), json.dumps(gradescope_results(result), indent=1))
     return result.score

@@ -1,122 +1,119 @@
-"""Grading one submitted notebook: extract its functions, run every check, collect verdicts."""
+"""Grading one submitted notebook: run it, run every check at its place, collect verdicts.
+
+``grade_notebook`` runs the notebook in sandboxes (``SandboxStudent``) and is what every way
+of grading uses; ``grade_in_process`` runs trusted notebooks in this process, checks inline at
+their grade cells as in a kernel, for the kit's own tests.
+"""
+import contextlib
 import hashlib
+import os
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from netvis.checks import CHECKS, CheckFailed, InProcessStudent
+from netvis.checks import CHECKS, CHECKS_BY_ID, CheckFailed, InProcessStudent
 
-from .feedback_figures import student_figures
+from . import config
+from .cells import GRADING_ENVIRONMENT, new_namespace, run_cell
 from .hidden import hidden_cases
-from .notebook import SubmissionError, build_namespace, extract_definitions, read_notebook
+from .notebook import CodeCell, SubmissionError, read_program
 from .references import load as load_references
-from .sandbox import SandboxStudent
+from .results import CheckResult, SubmissionResult
+from .sandbox import Interrupted, SandboxStudent, SandboxUnavailable
 
 
-@dataclass
-class CheckResult:
-    id: str
-    points: float
-    max_points: float
-    message: str
-
-    @property
-    def passed(self) -> bool:
-        return self.points == self.max_points
-
-    @property
-    def function(self) -> str:
-        return self.id.split("-")[0]
-
-
-@dataclass
-class SubmissionResult:
-    student: str
-    checks: list
-    notebook_sha256: str = ""
-    references: str = ""
-    """The solution fingerprint the references were made from: a regrade key."""
-    problem: str = ""
-    """Why the notebook could not be graded at all (then every check scores 0)."""
-    printed: str = ""
-    seconds: float = 0.0
-    figures: dict = field(default_factory=dict, repr=False)
-    """Feedback pictures (title -> base64 PNG); not stored in results.json."""
-
-    @property
-    def score(self) -> float:
-        return sum(c.points for c in self.checks)
-
-    @property
-    def max_score(self) -> float:
-        return sum(c.max_points for c in self.checks)
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        del data["figures"]
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "SubmissionResult":
-        return cls(**dict(data, checks=[CheckResult(**c) for c in data["checks"]]))
-
-
-def _run_check(check, student, hidden) -> CheckResult:
+def run_check(check, student) -> CheckResult:
+    """One check's verdict: its public cases, then its hidden ones. Never raises for the student's code."""
     def verdict(points, message):
         return CheckResult(check.id, points, check.points, message)
 
-    try:
-        if check.public_cases:
+    for attempt in range(2):
+        student.start_check(check.id)
+        try:
             message = check.run(student, check.public_cases)
-        if hidden:
-            try:
-                message = check.run(student, hidden)
-            except CheckFailed as err:
-                return verdict(0, f"Fails a hidden case: {err}")
-        return verdict(check.points, f"ok: {message}")
-    except CheckFailed as err:
-        return verdict(0, str(err))
-    except Exception as err:  # the code returned something the check could not even inspect
-        return verdict(0, f"The check could not inspect what your code returned ({type(err).__name__}: {err}).")
+            hidden = hidden_cases(check.id)
+            if hidden:
+                try:
+                    message = check.run(student, hidden)
+                except CheckFailed as err:
+                    return verdict(0, f"Fails a hidden case: {err}")
+            return verdict(check.points, f"ok: {message}")
+        except Interrupted:
+            continue  # the run was lost to a notebook cell: once more, on a fresh run
+        except CheckFailed as err:
+            return verdict(0, str(err))
+        except SandboxUnavailable:
+            raise
+        except Exception as err:  # the code returned something the check could not even inspect
+            return verdict(0, f"The check could not inspect what your code returned ({type(err).__name__}: {err}).")
+    return verdict(0, "Not graded: a notebook cell ended the grading process twice while this check ran.")
 
 
-def run_checks(student, checks=CHECKS) -> list:
-    """Every check's verdict on ``student`` (sandboxed or in-process); hidden cases included."""
-    results = []
-    for check in checks:
-        if hasattr(student, "start_check"):
-            student.start_check()
-        results.append(_run_check(check, student, hidden_cases(check.id)))
-    return results
+def _failed_everywhere(student: str, problem: str, references: str, start: float) -> SubmissionResult:
+    checks = [CheckResult(c.id, 0, c.points, problem) for c in CHECKS]
+    return SubmissionResult(student, checks, references=references, problem=problem,
+                            seconds=time.perf_counter() - start)
 
 
-def grade_notebook(path: Path, student: str, slot: int = 0, sandbox: bool = True, timeout: float = None,
+def grade_notebook(path: Path, student: str, isolate: bool = True, timeout: float = config.CALL_TIMEOUT_S,
+                   cell_timeout: float = config.CELL_TIMEOUT_S, budget: float = config.SUBMISSION_TIMEOUT_S,
                    figures: bool = False) -> SubmissionResult:
-    """Grade the notebook at ``path``. Never raises for anything the submission does.
+    """Grade the notebook at ``path`` in sandboxes. Never raises for anything the submission does;
+    raises SandboxUnavailable when the sandbox cannot be set up (nothing about the student).
 
-    With ``figures``, also draw the student's saliency maps and fooling image for the feedback page.
+    With ``figures``, also draw the student's pictures for the feedback page.
     """
-    start = time.perf_counter()
-    path = Path(path)
-    references = load_references()["manifest"]["solution_sha256"]
+    start, path = time.perf_counter(), Path(path)
+    references = load_references()["manifest"]["fingerprint"]
     try:
-        data = path.read_bytes()
-        notebook = read_notebook(path)
-    except (OSError, SubmissionError) as err:
-        problem = str(err) if isinstance(err, SubmissionError) else f"{path.name} is missing: submit the notebook as {path.name}."
-        checks = [CheckResult(c.id, 0, c.points, problem) for c in CHECKS]
-        return SubmissionResult(student, checks, references=references, problem=problem, seconds=time.perf_counter() - start)
-    extracted = extract_definitions(notebook)
-    if sandbox:
-        runner = SandboxStudent(extracted, slot=slot, **({"timeout": timeout} if timeout else {}))
-    else:  # trusted code only (the kit's own tests)
-        runner = InProcessStudent(build_namespace(extracted))
+        program = read_program(path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except SubmissionError as err:
+        return _failed_everywhere(student, str(err), references, start)
+    sandbox = SandboxStudent(program, isolate=isolate, timeout=timeout, cell_timeout=cell_timeout, budget=budget,
+                             figures=figures)
     try:
-        checks = run_checks(runner)
-        pictures = student_figures(runner) if figures else {}
+        checks = [run_check(check, sandbox) for check in CHECKS]
+        pictures = _figures(sandbox) if figures else {}
     finally:
-        if sandbox:
-            runner.close()
-    return SubmissionResult(student, checks, notebook_sha256=hashlib.sha256(data).hexdigest(), references=references,
-                            printed=runner.printed() if sandbox else "", seconds=time.perf_counter() - start,
-                            figures=pictures)
+        sandbox.close()
+    return SubmissionResult(student, checks, notebook_sha256=digest, references=references,
+                            notebook_errors={str(k): v for k, v in sorted(sandbox.cell_errors.items())},
+                            isolation=sandbox.isolation or {}, printed=sandbox.printed(),
+                            seconds=time.perf_counter() - start, figures=pictures)
+
+
+def _figures(sandbox) -> dict:
+    from .feedback_figures import student_figures  # matplotlib, only when pictures are wanted
+
+    return student_figures(sandbox)
+
+
+@contextlib.contextmanager
+def grading_environment():
+    """nbgrader's environment variables, for a notebook run in this process."""
+    saved = {k: os.environ.get(k) for k in GRADING_ENVIRONMENT}
+    os.environ.update(GRADING_ENVIRONMENT)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+
+
+def grade_in_process(path: Path, student: str) -> SubmissionResult:
+    """Grade a trusted notebook in this process, each check at its grade cell (the kit's tests)."""
+    start, path = time.perf_counter(), Path(path)
+    program = read_program(path)
+    namespace, errors, verdicts = new_namespace(), {}, {}
+    student_functions = InProcessStudent(namespace)
+    with grading_environment():
+        for step in program.steps:
+            if isinstance(step, CodeCell):
+                error = run_cell(step, namespace)
+                if error:
+                    errors[str(step.number)] = error
+            else:
+                verdicts.update((c, run_check(CHECKS_BY_ID[c], student_functions)) for c in step.checks)
+    return SubmissionResult(student, [verdicts[c.id] for c in CHECKS], notebook_sha256=hashlib.sha256(
+        path.read_bytes()).hexdigest(), references=load_references()["manifest"]["fingerprint"],
+        notebook_errors=errors, seconds=time.perf_counter() - start)

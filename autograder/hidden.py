@@ -1,26 +1,130 @@
-"""Hidden cases of the checks: what nbgrader's hidden tests and the batch grader add.
+"""The hidden cases: the one table of them, their references, and how the checks get them.
 
-``hidden_cases(check_id)`` lists the cases a student never sees; ``run_hidden`` runs them in a
-notebook, from the hidden part of a grade cell.
+Students never see these inputs. ``generate`` runs the solution on each of them (``make
+references``); ``hidden_cases(check_id)`` hands a check its hidden cases, which the batch
+grader appends to the public ones and nbgrader's hidden tests run through ``run_hidden``.
+Exact values use small TinyNet models whose weights are stored with them; the only numbers
+from the real SqueezeNet (how many steps the solution needs to fool it) are recomputed when
+the weights in use are not those the references were made with.
 """
+from functools import lru_cache
+
+import torch
+
 from netvis.checks import run_check
+from netvis.checks.ascent import CLASS_STEP, FILTER_STEP
+from netvis.checks.common import real_image, real_model
+from netvis.checks.tiny import make_images, make_tiny_model
 
-from .references import HIDDEN_FOOLING_PAIRS, load
+from .references import load, save, weights_sha256
+from .solution import solution_namespace
+
+FOOLING_PAIRS = [(2, 366), (5, 954), (9, 980)]
+"""(validation image index, target class)."""
+SALIENCY_SEEDS = (101, 102)
+CLASS_STEP_TARGETS = [(111, {"target": 3}), (112, {"target": 8})]
+FILTER_STEP_TARGETS = [(131, {"layer": "features.5", "channel": 3}), (132, {"layer": "features.2", "channel": 7})]
+CAPTURE_SEED, CAPTURE_LAYERS = 121, ["features.1", "features.4", "features.6", "classifier.1"]
+L2_SCALES = (None, 1.0, 0.5, 4.0)
+"""Each step case runs at l2_reg = 1e-3 (None) and at these multiples of the l2_reg where the
+score's and the regulariser's gradients have equal norms, so every known mistake shows."""
+SEEDS = sorted({*SALIENCY_SEEDS, CAPTURE_SEED, *(s for s, _ in CLASS_STEP_TARGETS + FILTER_STEP_TARGETS)})
 
 
-def _fooling_cases(check_id):
-    steps = load()["fooling_steps"]
-    return [{"image_index": i, "target": t, "reference_steps": steps[(i, t)]} for i, t in HIDDEN_FOOLING_PAIRS]
+def _tiny(seed):
+    return make_tiny_model(seed), make_images(seed + 1000, 1)
+
+
+def _saliency_cases(solution):
+    cases = []
+    for seed in SALIENCY_SEEDS:
+        model, X = make_tiny_model(seed), make_images(seed + 1000, 5)
+        y = torch.randint(0, 10, (5,), generator=torch.Generator().manual_seed(seed))
+        expected = solution["compute_saliency_maps"](X, y, model).detach()
+        cases.append(dict(model_state=model.state_dict(), X=X, y=y, expected=expected))
+    return cases
+
+
+def _step_cases(step, solution, targets):
+    cases = []
+    for seed, target in targets:
+        model, img = _tiny(seed)
+        g = step.gain_gradient(target, model, img)
+        comparable = float(g.norm() / (2 * img.norm()))
+        for scale in L2_SCALES:
+            case = dict(target, model_state=model.state_dict(), img=img, learning_rate=0.5,
+                        l2_reg=1e-3 if scale is None else scale * comparable)
+            start = img.clone().requires_grad_()
+            solution[step.name](*step.arguments(case, start, model, case["learning_rate"]))
+            cases.append(dict(case, reference_delta=start.detach() - img))
+    return cases
+
+
+def _capture_cases(solution):
+    model, X = make_tiny_model(CAPTURE_SEED), make_images(CAPTURE_SEED + 1000, 2)
+    with torch.no_grad():
+        activations = solution["capture_activations"](model, X, CAPTURE_LAYERS)
+    return [dict(model_state=model.state_dict(), X=X, expected={k: v.detach() for k, v in activations.items()})]
+
+
+def fooling_steps(solution) -> dict:
+    """{(image index, target): ascent steps the solution takes} on the weights in use.
+
+    The solution evaluates the model once per iteration and once more to see that it is
+    fooled, so its step count is the number of forward passes minus one.
+    """
+    steps, model = {}, real_model()
+    for index, target in FOOLING_PAIRS:
+        forwards = []
+        handle = model.register_forward_pre_hook(lambda module, inputs: forwards.append(1))
+        try:
+            X_fooling = solution["make_fooling_image"](real_image(index), target, model)
+        finally:
+            handle.remove()
+        if int(model(X_fooling).argmax(dim=1)) != target:
+            raise RuntimeError(f"The solution does not fool the model into class {target} within 100 steps")
+        steps[(index, target)] = len(forwards) - 1
+    return steps
+
+
+def generate() -> dict:
+    """Run the solution on every hidden case; save the references; return the manifest."""
+    solution = solution_namespace()
+    cases = {
+        "compute_saliency_maps-values": _saliency_cases(solution),
+        "class_visualization_update_step-direction": _step_cases(CLASS_STEP, solution, CLASS_STEP_TARGETS),
+        "filter_visualization_update_step-direction": _step_cases(FILTER_STEP, solution, FILTER_STEP_TARGETS),
+        "capture_activations-values": _capture_cases(solution),
+    }
+    steps = [[i, t, k] for (i, t), k in fooling_steps(solution).items()]
+    manifest = save({"cases": cases, "fooling_steps": steps}, SEEDS)
+    _fooling_steps_in_use.cache_clear()
+    return manifest
+
+
+@lru_cache(maxsize=1)
+def _fooling_steps_in_use() -> dict:
+    references = load()
+    if references["manifest"]["squeezenet_weights"]["sha256"] == weights_sha256():
+        return {(i, t): k for i, t, k in references["payload"]["fooling_steps"]}
+    return fooling_steps(solution_namespace())  # another copy of the weights: count again
+
+
+def _fooling_cases():
+    steps = _fooling_steps_in_use()
+    return [{"image_index": i, "target": t, "reference_steps": steps[(i, t)]} for i, t in FOOLING_PAIRS]
 
 
 HIDDEN = {
-    "compute_saliency_maps-values": lambda cid: load()["cases"][cid],
+    "compute_saliency_maps-values": lambda: load()["payload"]["cases"]["compute_saliency_maps-values"],
     "make_fooling_image-fools": _fooling_cases,
     "make_fooling_image-within_budget": _fooling_cases,
     "make_fooling_image-stops_when_fooled": _fooling_cases,
-    "class_visualization_update_step-direction": lambda cid: load()["cases"][cid],
-    "capture_activations-values": lambda cid: load()["cases"][cid],
-    "filter_visualization_update_step-direction": lambda cid: load()["cases"][cid],
+    "class_visualization_update_step-direction":
+        lambda: load()["payload"]["cases"]["class_visualization_update_step-direction"],
+    "capture_activations-values": lambda: load()["payload"]["cases"]["capture_activations-values"],
+    "filter_visualization_update_step-direction":
+        lambda: load()["payload"]["cases"]["filter_visualization_update_step-direction"],
 }
 
 
@@ -28,7 +132,7 @@ def hidden_cases(check_id: str) -> list:
     """The hidden cases of one check ([] for checks that have none), each marked ``hidden``
     so that messages about it leave out its inputs."""
     provider = HIDDEN.get(check_id)
-    return [dict(case, hidden=True) for case in provider(check_id)] if provider else []
+    return [dict(case, hidden=True) for case in provider()] if provider else []
 
 
 def run_hidden(check_id: str, namespace: dict) -> None:

@@ -1,39 +1,66 @@
-"""Reading submitted notebooks and extracting the five student functions from them.
+"""A submitted notebook as the grader runs it: its code cells in order, with checkpoints.
 
-Only the cells that define one of the functions count, and of those only the definitions and
-imports: demo cells, prints and top-level statements are never executed.
+The graded namespace is what the student's notebook builds when it runs top to bottom, as a
+kernel runs it: every code cell the student wrote, kept or added, in order. Three things differ
+from a plain run, as under nbgrader:
+
+- locked cells (the setup cell and the kit's helpers) are restored from the release, as
+  nbgrader's ``OverwriteCells`` does;
+- the kit's own test cells are left out: each becomes a *checkpoint* where the grader runs
+  that check on the namespace as it is there;
+- IPython syntax (``%magics``, ``!shell``, ``x?``) is turned into Python the way IPython turns
+  it; ``cells`` gives ``get_ipython()`` a stand-in that never runs shell commands.
 """
-import ast
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import nbformat
+from IPython.core.inputtransformer2 import TransformerManager
 
-from netvis.checks import STUDENT_FUNCTIONS
+from netvis.checks import CHECKS, CHECKS_BY_ID
 
-from .config import SOLUTION_NOTEBOOK
-
-KEPT_STATEMENTS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+from .config import RELEASE_NOTEBOOK
 
 
 class SubmissionError(Exception):
     """The file is not a notebook the grader can read; the message says what to do."""
 
 
-@dataclass
-class Extracted:
-    """What a notebook defines, as (label, source) chunks to execute in order."""
-
-    chunks: list = field(default_factory=list)
-    defined: set = field(default_factory=set)
-    problems: dict = field(default_factory=dict)
-    """Function name -> why it is missing or broken."""
+@dataclass(frozen=True)
+class CodeCell:
+    number: int
+    """The cell's position in the notebook, counting from 1 (markdown cells included)."""
+    source: str
+    """Python source, IPython syntax already transformed."""
 
     @property
-    def source(self) -> str:
-        return "\n\n".join(source for _, source in self.chunks)
+    def label(self) -> str:
+        """The file name tracebacks show for this cell."""
+        return f"<notebook cell {self.number}>"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    checks: tuple
+    """Check ids graded at this point of the notebook, in the registry's order."""
+
+
+@dataclass
+class Program:
+    steps: list = field(default_factory=list)
+    """CodeCell and Checkpoint items in notebook order. The last Checkpoint holds every check
+    whose grade cell the notebook lacks: those are graded on the final namespace."""
+    restored: list = field(default_factory=list)
+    """Numbers of the locked cells whose source was put back."""
+
+    @property
+    def cells(self) -> list:
+        return [s for s in self.steps if isinstance(s, CodeCell)]
+
+    def position(self, check_id: str) -> int:
+        """Index in ``steps`` of the checkpoint that grades ``check_id``."""
+        return next(i for i, s in enumerate(self.steps) if isinstance(s, Checkpoint) and check_id in s.checks)
 
 
 def read_notebook(path: Path):
@@ -47,67 +74,48 @@ def read_notebook(path: Path):
                               f"{str(err)[:200]}). Re-download it from JupyterLab (File > Download).") from None
 
 
-def _without_magics(source: str) -> str:
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+def _grade_id(cell) -> str:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
 
 
-def _defines(source: str, names) -> list:
-    return [n for n in names if re.search(rf"^def\s+{n}\s*\(", source, re.MULTILINE)]
+@lru_cache(maxsize=1)
+def locked_sources() -> dict:
+    """grade_id -> source of every locked code cell of the release that is not a test cell."""
+    release = read_notebook(RELEASE_NOTEBOOK)
+    return {_grade_id(c): c.source for c in release.cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("locked")
+            and _grade_id(c) not in CHECKS_BY_ID}
 
 
-def extract_definitions(nb, names=STUDENT_FUNCTIONS) -> Extracted:
-    """The definitions and imports of every code cell that defines one of ``names``."""
-    out = Extracted()
-    for index, cell in enumerate(nb.cells):
+def to_python(source: str) -> str:
+    """A cell's source with IPython syntax turned into Python, as IPython itself does."""
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # what IPython cannot transform, Python will report as a SyntaxError
+        return source
+
+
+def build_program(nb) -> Program:
+    """The steps a grader runs for notebook ``nb`` (see the module docstring)."""
+    program, graded = Program(), set()
+    for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code":
             continue
-        source = _without_magics(cell.source)
-        try:
-            tree = ast.parse(source)
-        except SyntaxError as err:
-            for name in _defines(source, names):
-                out.defined.discard(name)
-                out.problems[name] = f"The cell defining {name} has a syntax error (line {err.lineno}): {err.msg}."
+        grade_id = _grade_id(cell)
+        if grade_id in CHECKS_BY_ID:
+            if grade_id not in graded:
+                graded.add(grade_id)
+                program.steps.append(Checkpoint((grade_id,)))
             continue
-        defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in names]
-        if not defined:
-            continue
-        kept = [ast.get_source_segment(source, n) for n in tree.body if isinstance(n, KEPT_STATEMENTS)]
-        out.chunks.append((f"<notebook cell {index}>", "\n\n".join(kept)))
-        for name in defined:
-            out.defined.add(name)
-            out.problems.pop(name, None)
-    for name in names:
-        if name not in out.defined and name not in out.problems:
-            out.problems[name] = f"The notebook does not define {name}: keep the cell with `def {name}(...)`."
-    return out
+        source = cell.source
+        if grade_id in locked_sources() and source != locked_sources()[grade_id]:
+            source = locked_sources()[grade_id]
+            program.restored.append(number)
+        program.steps.append(CodeCell(number, to_python(source)))
+    program.steps.append(Checkpoint(tuple(c.id for c in CHECKS if c.id not in graded)))
+    return program
 
 
-@lru_cache(maxsize=1)
-def preamble() -> str:
-    """What every student cell can rely on: the locked setup cell of the solution notebook
-    (imports, ``device``, ``GRADING``) plus ``class_names``, without its prints and magics."""
-    nb = read_notebook(SOLUTION_NOTEBOOK)
-    setup = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
-    tree = ast.parse(_without_magics(setup.source))
-    kept = [n for n in tree.body if not isinstance(n, ast.Expr)]
-    return ast.unparse(kept) + "\nfrom netvis import imagenet_class_names\nclass_names = imagenet_class_names()\n"
-
-
-def build_namespace(extracted: Extracted) -> dict:
-    """Execute the preamble and the extracted chunks in a fresh namespace (trusted code only:
-    the sandbox does the same for submissions, in a child process)."""
-    namespace = {"__name__": "__notebook__"}
-    exec(compile(preamble(), "<preamble>", "exec"), namespace)
-    for label, source in extracted.chunks:
-        exec(compile(source, label, "exec"), namespace)
-    return namespace
-
-
-@lru_cache(maxsize=1)
-def solution_namespace() -> dict:
-    """The solution's five functions, ready to call: the reference implementation."""
-    extracted = extract_definitions(read_notebook(SOLUTION_NOTEBOOK))
-    if extracted.problems:
-        raise RuntimeError(f"The solution notebook is incomplete: {extracted.problems}")
-    return build_namespace(extracted)
+def read_program(path: Path) -> Program:
+    """The program of the notebook at ``path``; SubmissionError if it cannot be read."""
+    return build_program(read_notebook(Path(path)))

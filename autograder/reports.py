@@ -1,4 +1,8 @@
-"""What the grader writes per student and per class: results.json, feedback.html, grades.csv."""
+"""What the grader writes per student and per class: results.json, feedback.html, grades.csv.
+
+``results.json`` follows Gradescope's format and is for people and Gradescope; the record that
+a resumed batch reads is ``results.RECORD_NAME``, written last.
+"""
 import csv
 import html
 import io
@@ -8,9 +12,17 @@ from pathlib import Path
 from netvis.checks import CHECKS_BY_ID
 
 from .files import atomic_write_text
-from .grading import SubmissionResult
+from .results import SubmissionResult, read_record, write_record
 
 RESULTS_NAME, FEEDBACK_NAME, GRADES_NAME = "results.json", "feedback.html", "grades.csv"
+SHORT_NAMES = {"compute_saliency_maps": "saliency", "make_fooling_image": "fooling",
+               "class_visualization_update_step": "class_vis", "capture_activations": "capture",
+               "filter_visualization_update_step": "filter_vis"}
+
+
+def notebook_errors_text(result: SubmissionResult) -> str:
+    """The notebook's cell errors, one paragraph per cell, for the student."""
+    return "\n\n".join(f"Cell {number}: {error}" for number, error in result.notebook_errors.items())
 
 
 def gradescope_results(result: SubmissionResult) -> dict:
@@ -23,8 +35,12 @@ def gradescope_results(result: SubmissionResult) -> dict:
         "visibility": "visible",
     } for check in result.checks]
     output = result.problem or f"{result.score:g} / {result.max_score:g} points from the automatic checks."
+    if result.notebook_errors:
+        output += "\n\nWhile your notebook ran, these cells raised errors:\n\n" + notebook_errors_text(result)
     return {"score": result.score, "output": output, "tests": tests, "visibility": "visible",
-            "stdout_visibility": "hidden", "extra_data": result.to_dict()}
+            "stdout_visibility": "hidden",
+            "extra_data": {"isolation": result.isolation, "references": result.references,
+                           "notebook_sha256": result.notebook_sha256}}
 
 
 def feedback_html(result: SubmissionResult) -> str:
@@ -36,6 +52,11 @@ def feedback_html(result: SubmissionResult) -> str:
     images = "".join(f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(title)}">'
                      f"<figcaption>{html.escape(title)}</figcaption></figure>" for title, data in result.figures.items())
     problem = f'<p class="fail">{html.escape(result.problem)}</p>' if result.problem else ""
+    if result.notebook_errors:
+        problem += ('<h2>Errors while your notebook ran</h2><p>Each cell ran in order, as in a kernel; these '
+                    'raised errors (the cells after them still ran).</p>'
+                    + "".join(f'<h3>Cell {n}</h3><pre class="fail">{html.escape(e)}</pre>'
+                              for n, e in result.notebook_errors.items()))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Feedback: {html.escape(result.student)}</title>
 <style>
@@ -56,19 +77,18 @@ questions are graded by hand.</p>{problem}
 
 
 def write_student(out_dir: Path, result: SubmissionResult) -> None:
-    """Write feedback.html, then results.json: results.json is the mark of a finished student."""
+    """Write feedback.html and results.json, then the record: the record marks a finished student."""
     folder = Path(out_dir) / result.student
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / FEEDBACK_NAME, feedback_html(result))
     atomic_write_text(folder / RESULTS_NAME, json.dumps(gradescope_results(result), indent=1))
+    write_record(folder, result)
 
 
-def read_student(folder: Path):
-    """The SubmissionResult stored in ``folder``, or None if the student is not finished."""
-    try:
-        return SubmissionResult.from_dict(json.loads((folder / RESULTS_NAME).read_text())["extra_data"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+def read_results(out_dir: Path) -> list:
+    """Every finished student's result in ``out_dir``, by student id."""
+    folders = sorted(p for p in Path(out_dir).iterdir() if p.is_dir())
+    return [r for r in map(read_record, folders) if r is not None]
 
 
 def write_grades(out_dir: Path, results: list) -> Path:
@@ -88,9 +108,7 @@ def write_grades(out_dir: Path, results: list) -> Path:
 
 def grade_table(results: list) -> str:
     """A plain-text table of the totals per student and function, for the terminal."""
-    short = {"compute_saliency_maps": "saliency", "make_fooling_image": "fooling",
-             "class_visualization_update_step": "class_vis", "capture_activations": "capture",
-             "filter_visualization_update_step": "filter_vis"}
+    short = SHORT_NAMES
     functions = list(short)
     lines = [f"{'student':<24}" + "".join(f"{short[f]:>11}" for f in functions) + f"{'total':>9}"]
     for result in sorted(results, key=lambda r: r.student):

@@ -1,144 +1,54 @@
-"""Running a submission's code in a short-lived, locked-down child process.
+"""Running a submission in sandboxes: the grader's side.
 
-The grader (parent) never runs student code. For each submission the fork server
-(``forkserver``) forks a child that already has torch; the child executes the extracted
-definitions and then answers call requests: plain tensors go in, plain tensors come out (see
-``wire``). Every verdict is decided in the parent, with its own model copies and references.
+``SandboxStudent`` is the ``Student`` the checks call. It runs the notebook (a
+``notebook.Program``) in a ``SandboxRun``: a keeper forked by the fork server, which puts an
+init in fresh namespaces (``sandbox_child``, ``isolation``); the init runs the cells and forks a
+worker per check at the check's checkpoint. A call goes to that check's worker. A fault costs
+only what it touches:
 
-Before it runs any student code the child locks itself down: as root it leaves the network
-(a new, empty network namespace), chroots into an empty private directory and drops to an
-unprivileged uid of its own; always it caps its address space, process count, file size and
-core dumps. The parent adds a wall-clock limit per check and a cap on printed output, and
-kills everything the sandbox uid runs when a submission is done.
+- a call that runs past its time limit, floods the output or sends garbage kills the run; the
+  check fails with the cause, and the next check starts a fresh run (the notebook runs again);
+- a worker that exits or crashes fails its own check; the run goes on;
+- a cell that runs past its budget is stopped (the next cell runs); a cell that hangs on or ends
+  the init's process is skipped in every later run; neither costs a check.
+
+Everything a submission gets is bounded by one wall-clock budget per submission.
 """
-import ast
-import ctypes
-import importlib
 import os
-import resource
 import shutil
-import signal
 import socket
-import sys
 import tempfile
 import threading
 import time
-import warnings
+from typing import Optional
 
-import torch
-from torch import nn
+from netvis.checks.student import Call, CallFault, CheckFailed, ModelReport
+from netvis.checks.tiny import TinyNet
 
-from netvis.checks.calls import Call, CheckFailed, ModelReport, count_hooks, format_exception
+from netvis.config import KIT_ROOT, data_dir
 
-from . import config, wire
+from . import config, isolation, wire
 from .forkserver import ForkServer
+from .notebook import CodeCell
 
-PREIMPORT_ALLOWED = {"torch", "torchvision", "numpy", "scipy", "math", "random", "itertools", "functools",
-                     "collections", "netvis", "tqdm", "copy", "typing", "operator", "time", "IPython"}
-"""Top-level packages a submission may import; they are loaded before the lockdown."""
-CLONE_NEWNET = 0x40000000
-
-
-# ----------------------------------------------------------------------------- child side
-
-def _lock_down(workdir: str, uid, limits: dict) -> None:
-    """Leave the network, chroot, drop privileges, cap resources. Irreversible."""
-    with open("/proc/self/statm") as statm:
-        mapped = int(statm.read().split()[0]) * resource.getpagesize()
-    if uid is not None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.unshare(CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET) failed")
-        os.chroot(workdir)
-        os.chdir("/")
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-    else:
-        os.chdir(workdir)
-    resource.setrlimit(resource.RLIMIT_AS, (mapped + limits["memory"],) * 2)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_size"],) * 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    running = 0 if uid is not None else len(processes_of(os.getuid())) + threading.active_count()
-    resource.setrlimit(resource.RLIMIT_NPROC, (running + limits["processes"],) * 2)
+CELL_GRACE_S = 10.0
+"""How long past its budget the grader waits for a cell before it kills the run."""
+FIGURES = "figures"
+"""The pseudo-check that draws the feedback pictures on the notebook's final namespace."""
 
 
-def warm_up() -> None:
-    """One convolution forward and backward, so torch reads /proc/cpuinfo and sets up its
-    kernels while it still can."""
-    X = torch.zeros(1, 3, 8, 8, requires_grad=True)
-    nn.functional.conv2d(X, torch.zeros(2, 3, 3, 3)).sum().backward()
+class SandboxUnavailable(RuntimeError):
+    """The sandbox could not be set up here; nothing about the submission. The message says why."""
 
 
-def _copy_report(model, with_state: bool) -> dict:
-    report = {"training": model.training, "hooks": count_hooks(model)}
-    if with_state:
-        report["state"] = dict(model.state_dict())
-    return report
+class Interrupted(Exception):
+    """The run was lost to something other than the check in progress; run the check again."""
 
-
-def _serve(sock, namespace: dict) -> None:
-    while True:
-        try:
-            request = wire.decode(wire.receive(sock, config.MAX_MESSAGE_BYTES), allow_models=True)
-        except EOFError:
-            return
-        args = list(request["args"])
-        model = next((a for a in args if isinstance(a, nn.Module)), None)
-        fn, history, value, error = namespace.get(request["function"]), [], None, None
-        for replacements in [{}] + list(request["followups"]):
-            for position, replacement in replacements.items():
-                args[int(position)] = replacement
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    value = fn(*args)
-            except (Exception, SystemExit) as err:
-                error = format_exception(err)
-            history.append([a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args])
-            if error is not None:
-                break
-        response = {"id": request["id"], "value": value, "history": history, "error": error,
-                    "model": _copy_report(model, request["with_model_state"]) if model is not None else None}
-        try:
-            payload = wire.encode(response)
-        except Exception as err:  # e.g. a value that cannot be encoded
-            payload = wire.encode({"id": request["id"], "value": None, "history": [], "model": None,
-                                   "error": f"the result could not be sent back: {err}"})
-        sys.stdout.flush()
-        wire.send(sock, payload)
-
-
-def child_main(sock) -> None:
-    """A forked child: load the submission, lock down, then answer calls until the socket closes."""
-    init = wire.decode(wire.receive(sock, config.MAX_MESSAGE_BYTES))
-    for module in init["preimport"]:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            pass  # the submission's own import statement will report it
-    namespace = {"__name__": "__submission__"}
-    exec(compile(init["preamble"], "<preamble>", "exec"), namespace)
-    _lock_down(init["workdir"], init["uid"], init["limits"])
-    torch.manual_seed(0)
-    errors = {}
-    for label, source, names in init["chunks"]:
-        try:
-            exec(compile(source, label, "exec"), namespace)
-        except (Exception, SystemExit) as err:
-            for name in names:
-                errors[name] = f"Defining {name} raised an exception:\n{format_exception(err)}"
-    wire.send(sock, wire.encode({"ready": True, "errors": errors}))
-    _serve(sock, namespace)
-
-
-# ---------------------------------------------------------------------------- parent side
 
 class _OutputCollector(threading.Thread):
-    """Reads the child's stdout+stderr, keeps the first MAX_OUTPUT_BYTES, kills a flood."""
+    """Reads a run's stdout+stderr, keeps the first MAX_OUTPUT_BYTES, kills a flood."""
 
     FLOOD_BYTES = 16 * config.MAX_OUTPUT_BYTES
-    """Printed output at which the child is killed."""
 
     def __init__(self, stream, on_flood):
         super().__init__(daemon=True)
@@ -151,198 +61,279 @@ class _OutputCollector(threading.Thread):
                 room = config.MAX_OUTPUT_BYTES - len(self.kept)
                 if room > 0:
                     self.kept += chunk[:room]
-                if self.flooded:
+                if self.total > self.FLOOD_BYTES:
                     self.on_flood()
                     return
 
-    @property
-    def flooded(self) -> bool:
-        return self.total > self.FLOOD_BYTES
 
+class SandboxRun:
+    """One execution of the notebook in a fresh sandbox, with a worker per check."""
 
-def _preimports(extracted) -> list:
-    modules = set()
-    for _, source in extracted.chunks:
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.Import):
-                modules.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                modules.add(node.module)
-    return sorted(m for m in modules if m.split(".")[0] in PREIMPORT_ALLOWED)
-
-
-def processes_of(uid: int) -> list:
-    """Pids of the live processes whose real uid is ``uid``; zombies (dead, not yet reaped by
-    whoever inherited them) are left out: they run nothing."""
-    pids = []
-    for entry in os.listdir("/proc"):
+    def __init__(self, plan: dict, checks: list):
+        self.plan, self.checks = plan, checks
+        self.cell_errors, self.timed_out, self.available = {}, set(), set()
+        self.isolation = self.failure = self.lost = self.running_cell = None
+        self.notebook_done = False
+        self.changed = threading.Condition()
+        self.main, theirs = socket.socketpair()
+        self.workers, worker_ends = zip(*(socket.socketpair() for _ in checks)) if checks else ((), ())
+        control_read, self.control = os.pipe()
+        output_read, output_write = os.pipe()
         try:
-            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
-                        pids.append(int(entry))
-        except (OSError, IndexError):
-            pass
-    return pids
-
-
-def kill_uid(uid: int) -> None:
-    """SIGKILL every process running as ``uid`` (what kill(-1) does for that user)."""
-    pid = os.fork()
-    if pid == 0:  # only async-signal-safe calls until _exit
-        try:
-            os.setgid(uid)
-            os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)
+            self.keeper = ForkServer.get().spawn([theirs.fileno(), control_read, output_write]
+                                                 + [s.fileno() for s in worker_ends])
         finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-    deadline = time.monotonic() + 2
-    while processes_of(uid) and time.monotonic() < deadline:  # SIGKILL takes a moment to land
-        time.sleep(0.01)
+            for fd in (control_read, output_write):
+                os.close(fd)
+            for sock in (theirs, *worker_ends):
+                sock.close()
+        self.output = _OutputCollector(os.fdopen(output_read, "rb"), lambda: self.kill("output"))
+        self.output.start()
+        wire.send(self.main, wire.encode(dict(plan, worker_checks=list(checks))))
+        self.reader = threading.Thread(target=self._read_events, daemon=True)
+        self.reader.start()
+
+    # -- the init's reports
+    def _read_events(self) -> None:
+        deadline = None
+        try:
+            while True:
+                self.main.settimeout(None if deadline is None else max(deadline - time.monotonic(), 0.01))
+                try:
+                    event = wire.decode(wire.receive(self.main, config.MAX_MESSAGE_BYTES))
+                except socket.timeout:
+                    self.timed_out.add(self.running_cell)
+                    self.kill("cell")
+                    return
+                deadline = self._handle(event)
+        except (EOFError, OSError, wire.WireError):
+            if self.lost is None and self.running_cell is not None:
+                self.lost = "cell"  # the cell ended (or garbled) the init's process
+        finally:
+            with self.changed:
+                self.lost = self.lost or "ended"
+                self.changed.notify_all()
+
+    def _handle(self, event: dict):
+        """Record one event; return the deadline for the next one (None: no cell running)."""
+        kind = event.get("event") if isinstance(event, dict) else None
+        with self.changed:
+            if kind in ("started", "failed", "isolated") and self.isolation is not None:
+                raise wire.WireError("a setup report after the submission's code started")
+            if kind == "failed":
+                self.failure = f"{event.get('step')}: {event.get('error')}"
+            elif kind == "isolated":
+                self.isolation = event.get("report")
+            elif kind == "cell":
+                self.running_cell = int(event["number"])
+                self.changed.notify_all()
+                return time.monotonic() + self.plan["cell_timeout"] + CELL_GRACE_S
+            elif kind == "cell done":
+                if event.get("error"):
+                    self.cell_errors[int(event["number"])] = str(event["error"])
+                if str(event.get("error", "")).startswith("The cell did not finish within"):
+                    self.timed_out.add(int(event["number"]))
+                self.running_cell = None
+            elif kind == "checkpoint":
+                self.available.update(str(c) for c in event.get("checks", []))
+            elif kind == "done":
+                self.notebook_done = True
+            self.changed.notify_all()
+        return None
+
+    def wait_for_setup(self, deadline: float) -> dict:
+        """The isolation report, once the init has locked itself down; SandboxUnavailable if it could not."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.isolation or self.failure or self.lost,
+                                  timeout=max(deadline - time.monotonic(), 0))
+        if self.isolation is None:
+            self.kill("setup")
+            raise SandboxUnavailable(self.failure or "the sandbox did not start (its process ended or hung "
+                                     "before reporting); see the grader's log")
+        return self.isolation
+
+    def worker(self, check_id: str, deadline: float) -> Optional[socket.socket]:
+        """The socket of ``check_id``'s worker, once the notebook has reached its checkpoint;
+        None if the run ended first or the deadline passed."""
+        with self.changed:
+            self.changed.wait_for(lambda: check_id in self.available or self.lost,
+                                  timeout=max(deadline - time.monotonic(), 0))
+            if check_id not in self.available or self.lost:
+                return None
+        return self.workers[self.checks.index(check_id)]
+
+    # -- ending
+    def kill(self, reason: str) -> None:
+        """End the run (the keeper kills the init, and the PID namespace with it)."""
+        with self.changed:
+            if self.lost is None or self.lost == "ended":
+                self.lost = reason
+            self.changed.notify_all()
+        try:
+            os.close(self.control)
+        except OSError:
+            pass
+        for sock in (self.main, *self.workers):
+            sock.close()
+
+    def printed(self) -> bytes:
+        return bytes(self.output.kept)
+
+
+def plan_for(program, isolate: bool, cell_timeout: float, final_extras=()) -> dict:
+    """What a run's keeper and init need: the steps, the isolation and the limits."""
+    steps = [{"cell": s.number, "source": s.source} if isinstance(s, CodeCell) else {"checks": list(s.checks)}
+             for s in program.steps]
+    steps[-1]["checks"] += list(final_extras)
+    binds = isolation.sandbox_binds(data_dir())
+    workers = sum(len(s.get("checks", ())) for s in steps)
+    return {
+        "isolate": isolate, "binds": binds, "root": isolation.prepare_root(binds) if isolate else None,
+        "workdir": None, "steps": steps, "skip": [], "cell_timeout": cell_timeout,
+        "limits": {"memory": config.MEMORY_LIMIT_BYTES, "file_size": config.MAX_FILE_BYTES,
+                   "processes": config.MAX_PROCESSES + workers},
+        "hidden_paths": [str(p) for p in (KIT_ROOT / "README.md", config.SOLUTION_NOTEBOOK,
+                                          config.REFERENCES_DIR / "manifest.json")],
+    }
+
+
+def verify_isolation(report: dict) -> None:
+    """SandboxUnavailable unless the init saw what a sandbox must: no host files, no network,
+    no process but its own."""
+    problems = []
+    if report.get("host_paths_visible"):
+        problems.append(f"host files are visible inside: {', '.join(report['host_paths_visible'])}")
+    if set(report.get("interfaces", [])) - {"lo"}:
+        problems.append(f"network interfaces are visible inside: {', '.join(report['interfaces'])}")
+    if report.get("pid") != 1:
+        problems.append("it has no PID namespace of its own")
+    if problems:
+        raise SandboxUnavailable("The sandbox is not isolated: " + "; ".join(problems) + ".")
 
 
 class SandboxStudent:
-    """A submission's functions, called in a locked-down child process (see the module docstring).
+    """A submission run in sandboxes; the checks' ``Student`` (see the module docstring)."""
 
-    ``call`` has the signature of ``netvis.checks.InProcessStudent.call``; sandbox failures
-    (timeout, exit, crash, output flood) raise CheckFailed with a message for the student.
-    """
+    def __init__(self, program, isolate: bool = True, timeout: float = config.CALL_TIMEOUT_S,
+                 cell_timeout: float = config.CELL_TIMEOUT_S, budget: float = config.SUBMISSION_TIMEOUT_S,
+                 figures: bool = False):
+        self.timeout, self.budget, self.isolate = timeout, budget, isolate
+        self.checks = [c for step in program.steps if hasattr(step, "checks") for c in step.checks]
+        self.checks += [FIGURES] if figures else []
+        self.plan = plan_for(program, isolate, cell_timeout, [FIGURES] if figures else [])
+        if not isolate:
+            self.plan["workdir"] = tempfile.mkdtemp(prefix="netvis-unisolated-")
+        self.deadline = time.monotonic() + budget
+        self.memo, self.cell_errors, self.skipped, self.printed_bytes = {}, {}, set(), bytearray()
+        self.runs, self.isolation, self.run = 0, None, None
+        self.check = self.socket = self.check_deadline = None
+        self.requests = 0
 
-    def __init__(self, extracted, slot: int = 0, timeout: float = config.CALL_TIMEOUT_S):
-        from .notebook import preamble  # here, not at the top: the child never needs nbformat
+    # -- runs
+    def _retire(self) -> None:
+        run, self.run, self.socket = self.run, None, None
+        run.kill("done")
+        run.reader.join(timeout=5)
+        run.output.join(timeout=5)
+        self.cell_errors.update(run.cell_errors)
+        stopped = run.timed_out | ({run.running_cell} if run.lost == "cell" and run.running_cell else set())
+        for number in stopped - {None}:
+            self.skipped.add(number)
+            self.cell_errors.setdefault(number, "The cell hung or ended the notebook's process, so the grader "
+                                                "skipped it for the rest of the grading.")
+        room = config.MAX_OUTPUT_BYTES - len(self.printed_bytes)
+        self.printed_bytes += run.printed()[:max(room, 0)]
 
-        self.extracted, self.timeout = extracted, timeout
-        self.uid = config.SANDBOX_UID_BASE + slot if os.geteuid() == 0 else None
-        self.memo, self.definition_errors, self.requests = {}, {}, 0
-        self.broken = {}
-        """Function -> why it is not run again: it hung or killed its process once already."""
-        self.deadline = None
-        self.pid = self.sock = self.output = self.workdir = None
-        self._init = {
-            "preamble": preamble(),
-            "chunks": [(label, source, sorted(self._names(source))) for label, source in extracted.chunks],
-            "preimport": _preimports(extracted),
-            "uid": self.uid,
-            "limits": {"memory": config.MEMORY_LIMIT_BYTES, "file_size": config.MAX_FILE_BYTES,
-                       "processes": config.MAX_PROCESSES},
-        }
+    def _current_run(self) -> SandboxRun:
+        if self.run is not None and self.run.lost is not None:
+            self._retire()
+        if self.run is None:
+            if time.monotonic() > self.deadline:
+                raise CheckFailed(f"Not run: your notebook used up its time budget ({self.budget:g} s) "
+                                  "before this check; see the notebook errors above.")
+            self.run = SandboxRun(dict(self.plan, skip=sorted(self.skipped)), self.checks)
+            self.runs += 1
+            report = self.run.wait_for_setup(time.monotonic() + 120)
+            if self.isolate:
+                verify_isolation(report)
+            self.isolation = self.isolation or report
+        return self.run
 
-    @staticmethod
-    def _names(source: str) -> set:
-        return {n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)}
+    def start_check(self, check_id: str) -> None:
+        """The next calls go to ``check_id``'s worker, within one ``timeout`` from the first."""
+        self.check, self.socket, self.check_deadline = check_id, None, None
 
-    # -- lifecycle
-    def start_check(self) -> None:
-        """Begin a check: its calls share one wall-clock budget, counted from its first call."""
-        self.deadline = None
-
-    def _start(self) -> None:
-        self.workdir = tempfile.mkdtemp(prefix="netvis-sandbox-")
-        if self.uid is not None:
-            kill_uid(self.uid)  # leftovers of a grader that was killed
-            os.chown(self.workdir, self.uid, self.uid)
-        self.sock, theirs = socket.socketpair()
-        read_end, write_end = os.pipe()
-        try:
-            self.pid = ForkServer.get().spawn(self._init["preamble"], [theirs.fileno(), write_end])
-        finally:
-            theirs.close()
-            os.close(write_end)
-        self.output = _OutputCollector(os.fdopen(read_end, "rb"), self._kill)
-        self.output.start()
-        wire.send(self.sock, wire.encode(dict(self._init, workdir=self.workdir)))
-        ready = self._receive("starting your code", time.monotonic() + max(self.timeout, 120))
-        self.definition_errors = ready["errors"]
-
-    def _kill(self) -> None:
-        if self.pid is not None:
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if self.uid is not None:
-            kill_uid(self.uid)
-
-    def _stop(self) -> None:
-        self._kill()
-        if self.sock is not None:
-            self.sock.close()
-            self.output.join(timeout=5)
-        if self.workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-        self.pid = self.sock = self.workdir = None
+    def _worker_socket(self) -> socket.socket:
+        if self.socket is None:
+            while self.socket is None and time.monotonic() < self.deadline:
+                self.socket = self._current_run().worker(self.check, self.deadline)
+            if self.socket is None:
+                raise CheckFailed(f"Not run: your notebook did not reach this check's test cell within its "
+                                  f"time budget ({self.budget:g} s in all); see the notebook errors above.")
+            self.check_deadline = self.check_deadline or time.monotonic() + self.timeout
+        return self.socket
 
     def close(self) -> None:
-        self._stop()
-
-    def _strays(self) -> bool:
-        """Whether processes other than the child run as the sandbox uid."""
-        return self.uid is not None and any(pid != self.pid for pid in processes_of(self.uid))
+        if self.run is not None:
+            self._retire()
+        if self.plan["workdir"]:
+            shutil.rmtree(self.plan["workdir"], ignore_errors=True)
 
     def printed(self) -> str:
-        return bytes(self.output.kept).decode(errors="replace") if self.output else ""
+        return bytes(self.printed_bytes).decode(errors="replace")
 
     # -- calls
-    def _receive(self, what: str, deadline: float):
-        self.sock.settimeout(max(deadline - time.monotonic(), 0.01))
-        try:
-            return wire.decode(wire.receive(self.sock, config.MAX_MESSAGE_BYTES))
-        except socket.timeout:
-            self._stop()
-            raise TimeoutError
-        except EOFError:
-            self._stop()
-            if self.output.flooded:
-                raise CheckFailed(f"Your code printed more than {_OutputCollector.FLOOD_BYTES >> 20} MB while "
-                                  f"{what}; the grader stopped it. Remove the prints from your functions.")
-            raise CheckFailed(f"Your code ended the grading process while {what}: don't call exit(), "
-                              "sys.exit() or os._exit(), and don't crash the interpreter.")
-        except wire.WireError as err:
-            self._stop()
-            raise CheckFailed(f"Your code sent back something the grader cannot read while {what}: {err}.")
-
-    def call(self, name: str, *args, followups=(), with_model_state: bool = False) -> Call:
-        if name in self.extracted.problems:
-            raise CheckFailed(self.extracted.problems[name])
-        if name in self.broken:
-            raise CheckFailed(f"{self.broken[name]} (It was not run again.)")
-        if self.pid is None:
-            try:
-                self._start()
-            except TimeoutError:
-                raise CheckFailed("Your definitions did not finish loading in time.") from None
-        if name in self.definition_errors:
-            raise CheckFailed(self.definition_errors[name])
-        self.requests += 1
-        request = {"id": self.requests, "function": name, "args": list(args),
-                   "followups": [{str(k): v for k, v in f.items()} for f in followups],
-                   "with_model_state": with_model_state}
-        if self.deadline is None:
-            self.deadline = time.monotonic() + self.timeout
-        deadline = self.deadline
-        try:
-            wire.send(self.sock, wire.encode(request))
-        except OSError:
-            self._stop()
-            raise CheckFailed(f"The grading process of your code died before {name} could run.") from None
-        try:
-            response = self._receive(f"running {name}", deadline)
-            while response.get("id") != self.requests:  # a stale answer, e.g. from a forked copy
-                response = self._receive(f"running {name}", deadline)
-        except TimeoutError:
-            self.broken[name] = (f"{name} did not finish within the time limit ({self.timeout:.0f} s for a check): "
-                                 "is there a loop that never ends?")
-            raise CheckFailed(self.broken[name]) from None
-        except CheckFailed as err:  # the child died or sent garbage while running this function
-            self.broken[name] = str(err)
-            raise
-        if self._strays():
-            self._stop()  # the call left processes behind: start afresh for the next call
-            raise CheckFailed(f"{name} started processes of its own; the grader stopped them all.")
-        model = response["model"]
-        report = ModelReport(training=bool(model["training"]), hooks=int(model["hooks"]), state=model.get("state")) if model else None
+    def call(self, name: str, *args, followups=(), with_model_state: bool = False, timeout=None) -> Call:
+        small = all(isinstance(a, TinyNet) for a in args if hasattr(a, "parameters"))
+        request = {"function": name, "args": list(args), "with_model_state": with_model_state,
+                   "followups": [{str(k): v for k, v in f.items()} for f in followups]}
+        response = self._exchange(request, timeout or (config.TINY_CALL_TIMEOUT_S if small else self.timeout),
+                                  f"running {name}")
+        if response.get("undefined"):
+            raise CheckFailed(f"{name} is not defined where this check's test cell is: keep the cell with "
+                              f"`def {name}(...)` above it, and make sure that cell runs without errors.")
+        model = response.get("model")
+        report = ModelReport(training=bool(model["training"]), hooks=int(model["hooks"]),
+                             state=model.get("state")) if model else None
         history = [tuple(h if h is not None else a for h, a in zip(after, args)) for after in response["history"]]
         return Call(value=response["value"], args=history[-1] if history else tuple(args), model=report,
                     error=response["error"], history=history)
 
+    def visualize_class(self, model, target: int, iterations: int, image_size: int):
+        """The uint8 image (H, W, 3) the student's class step makes from the standard noise."""
+        request = {"program": "class visualization", "args": [model, target, iterations, image_size]}
+        return self._exchange(request, self.timeout, "drawing your class visualisation")["value"]
+
+    def _exchange(self, request: dict, limit: float, what: str) -> dict:
+        sock = self._worker_socket()
+        run = self.run
+        self.requests += 1
+        request = dict(request, id=self.requests)
+        deadline = min(self.check_deadline, time.monotonic() + limit, self.deadline)
+        try:
+            wire.send(sock, wire.encode(request))
+            sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            while True:
+                response = wire.decode(wire.receive(sock, config.MAX_MESSAGE_BYTES))
+                if isinstance(response, dict) and response.get("id") == request["id"]:
+                    return response
+        except socket.timeout:
+            run.kill("call")
+            raise CallFault("timeout", f"Your code did not finish in time while {what} (the limit was "
+                            f"{limit:g} s): is there a loop that never ends?") from None
+        except wire.WireError as err:
+            run.kill("call")
+            raise CallFault("garbage", f"Your code sent back something the grader cannot read while {what}: "
+                            f"{err}.") from None
+        except (EOFError, OSError):
+            self.socket = None
+            with run.changed:  # the init's end, if that is what this is, shows on its socket at once
+                run.changed.wait_for(lambda: run.lost is not None, timeout=0.5)
+            if run.lost == "output":
+                raise CallFault("output", f"Your code printed more than {_OutputCollector.FLOOD_BYTES >> 20} MB "
+                                f"while {what}; the grader stopped it. Remove the prints from your "
+                                "functions.") from None
+            if run.lost in ("cell", "ended") and not run.notebook_done:
+                raise Interrupted from None
+            raise CallFault("exit", f"Your code ended its process while {what}: don't call exit(), sys.exit() "
+                            "or os._exit(), and don't crash the interpreter.") from None

@@ -6,7 +6,7 @@ few plain dtypes cross; models cross in one direction only (grader to child) as 
 architecture name plus a state dict.
 """
 import json
-import struct
+import math
 
 import numpy as np
 import torch
@@ -15,9 +15,10 @@ from torch import nn
 
 from netvis.checks.tiny import TinyNet
 
-from .framing import _LENGTH, WireError, receive, send
+from .framing import LENGTH, WireError, receive, send
 
 DTYPES = {name: getattr(torch, name) for name in ("float16", "float32", "float64", "int32", "int64", "uint8", "bool")}
+MAX_DIMENSIONS = 8
 ARCHITECTURES = {"tiny": TinyNet, "squeezenet1_1": lambda: torchvision.models.squeezenet1_1(weights=None)}
 
 __all__ = ["WireError", "decode", "encode", "receive", "send"]
@@ -58,9 +59,9 @@ def encode(obj) -> bytes:
         return {"__unsupported__": type(o).__name__}
 
     header = json.dumps(enc(obj)).encode()
-    parts = [_LENGTH.pack(len(header)), header]
+    parts = [LENGTH.pack(len(header)), header]
     for blob in blobs:
-        parts += [_LENGTH.pack(len(blob)), blob]
+        parts += [LENGTH.pack(len(blob)), blob]
     return b"".join(parts)
 
 
@@ -75,18 +76,28 @@ class Unsupported:
 
 
 def decode(data: bytes, allow_models: bool = False):
-    """The object ``encode`` wrote; WireError for anything malformed or not allowed."""
+    """The object ``encode`` wrote; WireError for anything malformed or not allowed, and nothing else.
+
+    The bytes may come from a child that student code controls: any way they break the parser
+    is a WireError, so that one student's bad reply can only cost that student.
+    """
     try:
-        (size,), offset = _LENGTH.unpack_from(data, 0), _LENGTH.size
-        header = json.loads(data[offset:offset + size])
+        return _decode(data, allow_models)
+    except WireError:
+        raise
+    except Exception as err:  # adversarial input can break the parser anywhere; all of it is "malformed"
+        raise WireError(f"malformed message ({type(err).__name__}: {str(err)[:200]})") from None
+
+
+def _decode(data: bytes, allow_models: bool):
+    (size,), offset = LENGTH.unpack_from(data, 0), LENGTH.size
+    header = json.loads(data[offset:offset + size])
+    offset += size
+    blobs = []
+    while offset < len(data):
+        (size,), offset = LENGTH.unpack_from(data, offset), offset + LENGTH.size
+        blobs.append(data[offset:offset + size])
         offset += size
-        blobs = []
-        while offset < len(data):
-            (size,), offset = _LENGTH.unpack_from(data, offset), offset + _LENGTH.size
-            blobs.append(data[offset:offset + size])
-            offset += size
-    except (struct.error, ValueError, RecursionError) as err:
-        raise WireError(f"malformed message: {err}") from None
 
     def dec(o):
         if o is None or isinstance(o, (bool, int, float, str)):
@@ -106,20 +117,18 @@ def decode(data: bytes, allow_models: bool = False):
             return _model(o, dec(o["state"]))
         raise WireError(f"unexpected object {sorted(o)[:3]}")
 
-    try:
-        return dec(header)
-    except RecursionError:
-        raise WireError("message nested too deeply") from None
+    return dec(header)
 
 
 def _tensor(o, blobs) -> torch.Tensor:
     dtype, shape, index = o.get("dtype"), o.get("shape"), o.get("__tensor__")
     if dtype not in DTYPES or not isinstance(index, int) or not 0 <= index < len(blobs):
         raise WireError("bad tensor header")
-    if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+    if not isinstance(shape, list) or len(shape) > MAX_DIMENSIONS or \
+            not all(type(d) is int and 0 <= d < 2 ** 31 for d in shape):
         raise WireError("bad tensor shape")
     np_dtype = torch.empty(0, dtype=DTYPES[dtype]).numpy().dtype
-    if int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize != len(blobs[index]):
+    if math.prod(shape) * np_dtype.itemsize != len(blobs[index]):
         raise WireError("tensor size does not match its shape")
     tensor = torch.from_numpy(np.frombuffer(blobs[index], dtype=np_dtype).copy()).reshape(shape)
     return tensor.requires_grad_() if o.get("requires_grad") is True and tensor.is_floating_point() else tensor

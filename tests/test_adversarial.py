@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from autograder.__main__ import main as autograder_main
-from autograder.variants import Variant, build_submission, read_variant
+from autograder.dev.variants import Variant, build_submission, read_variant
 from netvis.checks import CHECKS
 
 ADVERSARIAL = sorted((Path(__file__).parent / "adversarial").glob("*.py"))

@@ -8,7 +8,7 @@ from nbclient.exceptions import CellExecutionError
 
 from autograder.answer_key import execute_notebook
 from autograder.config import COURSE_DIR, RELEASE_NOTEBOOK, SOLUTION_NOTEBOOK
-from autograder.course import generate_release
+from autograder.nbgrader_course import generate_release
 from netvis.checks import CHECKS, STUDENT_FUNCTIONS
 
 REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.DOTALL)
@@ -100,7 +100,7 @@ def test_solution_notebook_executes_with_figures_and_fooling():
 
 
 def test_sample_submissions_are_up_to_date(tmp_path):
-    from autograder.variants import EXAMPLES_DIR, write_examples
+    from autograder.dev.variants import EXAMPLES_DIR, write_examples
 
     write_examples(tmp_path)
     for built in tmp_path.rglob("*.ipynb"):

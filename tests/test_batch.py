@@ -14,7 +14,7 @@ import pytest
 from autograder.batch import grade_directory, merge
 from autograder.gradescope import write_bundle
 from autograder.grading import grade_notebook
-from autograder.variants import EXAMPLES_DIR, write_class
+from autograder.dev.variants import EXAMPLES_DIR, write_class
 
 NOTEBOOK = "NetworkVisualization.ipynb"
 

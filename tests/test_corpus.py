@@ -5,7 +5,7 @@ import nbformat
 import pytest
 
 from autograder.grading import grade_notebook
-from autograder.variants import build_submission, read_variant
+from autograder.dev.variants import build_submission, read_variant
 from netvis.checks import CHECKS_BY_ID
 
 CORPUS = sorted((Path(__file__).parent / "corpus").glob("*.py"))

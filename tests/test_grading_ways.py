@@ -6,8 +6,8 @@ import json
 import pytest
 
 from autograder.__main__ import main as autograder_main
-from autograder.course import generate_release, make_course, nbgrader, submit
-from autograder.variants import EXAMPLES_DIR
+from autograder.nbgrader_course import generate_release, make_course, nbgrader, submit
+from autograder.dev.variants import EXAMPLES_DIR
 from netvis.checks import STUDENT_FUNCTIONS
 
 

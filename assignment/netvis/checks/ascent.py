@@ -12,12 +12,15 @@ from dataclasses import dataclass
 
 import torch
 
-from .calls import CheckFailed
-from .common import cosine
+from . import objectives
+from .common import no_work
+from .student import CheckFailed
 from .tiny import make_images, make_tiny_model
 
 MIN_COSINE = 0.99
 """How closely an update must point along the reference direction."""
+WORK_COSINE = 0.5
+"""How closely an update must follow the gradient (either sign) for the property checks to count."""
 
 MISTAKES = {
     "descent": "your update decreases the objective: gradient ascent adds the gradient (img += lr * g).",
@@ -27,15 +30,7 @@ MISTAKES = {
     "l2_half": "the gradient of l2_reg * ||I||^2 is 2 * l2_reg * I; your update uses l2_reg * I.",
     "no_l2": "the L2 regulariser is missing from the update.",
 }
-"""Known wrong directions, by the name the reference tensors store them under."""
-
-
-def sequential_output(model, layer: str, X: torch.Tensor) -> torch.Tensor:
-    """Output of ``layer`` ("features.4", "classifier.1") by running the Sequential prefix."""
-    container, index = layer.split(".")
-    if container == "classifier":
-        X = model.features(X)
-    return getattr(model, container)[: int(index) + 1](X)
+"""Known wrong directions and what each one means."""
 
 
 @dataclass(frozen=True)
@@ -47,13 +42,28 @@ class UpdateStep:
     def arguments(self, case, img, model, learning_rate):
         return (img, model) + tuple(case[k] for k in self.target_keys) + (case["l2_reg"], learning_rate)
 
+    def gain(self, case, model, img) -> torch.Tensor:
+        """The term the step ascends, without the regulariser (a scalar)."""
+        if self.name == CLASS_STEP.name:
+            return objectives.class_score(model, img, case["target"])
+        return objectives.channel_mean(model, img, case["layer"], case["channel"])
+
     def objective(self, case, model, img) -> float:
         with torch.no_grad():
-            if self.name == CLASS_STEP.name:
-                gain = model(img)[0, case["target"]]
-            else:
-                gain = sequential_output(model, case["layer"], img)[0, case["channel"]].mean()
-            return float(gain - case["l2_reg"] * img.pow(2).sum())
+            return float(self.gain(case, model, img) - objectives.l2_penalty(img, case["l2_reg"]))
+
+    def gain_gradient(self, case, model, img) -> torch.Tensor:
+        return objectives.gradient(lambda leaf: self.gain(case, model, leaf), img)
+
+    def reference_direction(self, case, model, img) -> torch.Tensor:
+        """The gradient of the objective at ``img``."""
+        return self.gain_gradient(case, model, img) - 2 * case["l2_reg"] * img.detach()
+
+    def mistaken_directions(self, case, model, img, reference) -> dict:
+        """{name in MISTAKES: the direction that mistake gives}, beside the ``reference`` update."""
+        g, l2_reg, img = self.gain_gradient(case, model, img), case["l2_reg"], img.detach()
+        return {"descent": -reference, "l2_added": g + 2 * l2_reg * img,
+                "l2_not_squared": g - l2_reg * img / img.norm(), "l2_half": g - l2_reg * img, "no_l2": g}
 
     def delta(self, student, case, img, model, learning_rate, **kw):
         """The student's update of ``img`` (a leaf that requires grad), and the Call."""
@@ -61,6 +71,15 @@ class UpdateStep:
         call = student.call(self.name, *self.arguments(case, start, model, learning_rate), **kw)
         call.raise_error(self.name)
         return call.args[0].detach() - img.detach(), call
+
+    def require_work(self, case, model, img, delta) -> None:
+        """Fail unless ``delta`` follows the gradient of the score or of the objective (either sign)."""
+        similarity = max(abs(objectives.cosine(delta, d)) for d in
+                         (self.gain_gradient(case, model, img), self.reference_direction(case, model, img)))
+        if not similarity >= WORK_COSINE:
+            raise no_work("your update follows the gradient",
+                          f"it is not along the gradient of the objective (cosine {similarity:.2f}). "
+                          "Compute the gradient with backward() or torch.autograd.grad and step along it first.")
 
 
 CLASS_STEP = UpdateStep("class_visualization_update_step", ("target",))
@@ -81,6 +100,7 @@ def returns_none(step: UpdateStep, student, cases) -> str:
         if not delta.abs().max() > 0:
             raise CheckFailed(f"{step.name} left img unchanged: update it in place "
                               "(img.data += ..., or img += ... inside torch.no_grad()).")
+        step.require_work(case, model, img, delta)
     return "updates img in place, returns None"
 
 
@@ -90,22 +110,35 @@ def ascends(step: UpdateStep, student, cases) -> str:
         img, model = _public_inputs(case)
         delta, _ = step.delta(student, case, img, model, case["learning_rate"])
         before, after = step.objective(case, model, img), step.objective(case, model, img + delta)
+        if not delta.abs().max() > 0:
+            raise CheckFailed(f"{step.name} left img unchanged: update it in place "
+                              "(img.data += ..., or img += ... inside torch.no_grad()).")
         if not after > before:
             raise CheckFailed(f"After one step of {step.name} the objective went from {before:.6g} to "
                               f"{after:.6g}: {MISTAKES['descent']}")
     return "a small step increases the objective"
 
 
+def _direction_inputs(step: UpdateStep, case):
+    """(model, img, reference update): stored for hidden cases, the objective's gradient for public ones."""
+    if "reference_delta" in case:
+        model = make_tiny_model(0)
+        model.load_state_dict(case["model_state"])
+        return model, case["img"], case["reference_delta"]
+    model, img = make_tiny_model(case["seed"]), make_images(case["seed"] + 1000, 1)
+    return model, img, step.reference_direction(case, model, img)
+
+
 def direction(step: UpdateStep, student, cases) -> str:
     """The update points along the gradient of the objective (several l2_reg values)."""
     for case in cases:
-        model = make_tiny_model(0)
-        model.load_state_dict(case["model_state"])
-        delta, _ = step.delta(student, case, case["img"], model, case["learning_rate"])
-        similarity = cosine(delta, case["reference_delta"])
+        model, img, reference = _direction_inputs(step, case)
+        delta, _ = step.delta(student, case, img, model, case["learning_rate"])
+        similarity = objectives.cosine(delta, reference)
         if not similarity >= MIN_COSINE:
-            known = [(cosine(delta, d), MISTAKES[k]) for k, d in case["mistakes"].items()]
-            best, message = max(known, default=(0.0, ""))
+            known = [(objectives.cosine(delta, d), MISTAKES[k])
+                     for k, d in step.mistaken_directions(case, model, img, reference).items()]
+            best, message = max(known)
             if best < MIN_COSINE:
                 message = ("it is not the gradient of the objective (which includes -l2_reg * ||I||^2), "
                            "nor a positive multiple of it.")
@@ -120,6 +153,7 @@ def scales_with_learning_rate(step: UpdateStep, student, cases) -> str:
         img, model = _public_inputs(case)
         small, _ = step.delta(student, case, img, model, case["learning_rate"])
         large, _ = step.delta(student, case, img, model, 2 * case["learning_rate"])
+        step.require_work(case, model, img, small)
         if not torch.allclose(large, 2 * small, rtol=1e-3, atol=1e-6):
             ratio = float(large.norm() / small.norm().clamp_min(1e-30))
             raise CheckFailed(f"Doubling learning_rate changed the step by a factor of {ratio:.3g}, not 2: "
@@ -133,10 +167,10 @@ def no_accumulation(step: UpdateStep, student, cases) -> str:
         img, model = _public_inputs(case)
         start = img.detach().clone().requires_grad_()
         first_args = step.arguments(case, start, model, case["learning_rate"])
-        second = {2: case["second_target"]}
-        call = student.call(step.name, *first_args, followups=[second])
+        call = student.call(step.name, *first_args, followups=[{2: case["second_target"]}])
         call.raise_error(step.name)
         after_first, after_second = call.history[0][0].detach(), call.args[0].detach()
+        step.require_work(case, model, img, after_first - img)
         fresh_case = dict(case, target=case["second_target"])
         fresh, _ = step.delta(student, fresh_case, after_first, model, case["learning_rate"])
         if not torch.allclose(after_second - after_first, fresh, rtol=1e-3, atol=1e-6):
@@ -149,11 +183,11 @@ def no_accumulation(step: UpdateStep, student, cases) -> str:
 CLASS_PUBLIC_CASES = {
     returns_none: [{"seed": 31, "target": 1, "l2_reg": 1e-3, "learning_rate": 0.5}],
     ascends: [{"seed": 32, "target": 2, "l2_reg": 0.0, "learning_rate": 1e-3}],
-    direction: [],
+    direction: [{"seed": 36, "target": 6, "l2_reg": 1e-4, "learning_rate": 0.5}],
     scales_with_learning_rate: [{"seed": 33, "target": 3, "l2_reg": 1e-3, "learning_rate": 0.5}],
     no_accumulation: [{"seed": 34, "target": 4, "second_target": 7, "l2_reg": 1e-3, "learning_rate": 0.5}],
 }
 FILTER_PUBLIC_CASES = {
     ascends: [{"seed": 35, "layer": "features.2", "channel": 5, "l2_reg": 0.0, "learning_rate": 1e-3}],
-    direction: [],
+    direction: [{"seed": 37, "layer": "features.5", "channel": 2, "l2_reg": 2e-4, "learning_rate": 0.5}],
 }

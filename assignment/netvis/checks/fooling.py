@@ -5,8 +5,9 @@ at most k away from X in L2: the distance certifies the number of steps from the
 """
 import torch
 
-from .calls import CheckFailed
-from .common import class_name, expect_tensor, predicted_class, real_image, real_model
+from . import objectives
+from .common import class_name, expect_tensor, no_work, predicted_class, real_image, real_model
+from .student import CallFault, CheckFailed
 from .tiny import make_images, make_tiny_model
 
 NAME = "make_fooling_image"
@@ -14,15 +15,17 @@ MAX_ITERATIONS = 100
 LEARNING_RATE = 1.0
 DISTANCE_SLACK = 1e-2
 """Float rounding allowance on the certified distance, in normalised pixel units."""
+TINY_CALL_TIMEOUT_S = 15.0
+"""A call on a small model that takes longer than this is looping without end."""
 
 
-def _fool(student, X, target, model) -> torch.Tensor:
-    call = student.call(NAME, X, target, model)
+def _fool(student, X, target, model, **kw) -> torch.Tensor:
+    call = student.call(NAME, X, target, model, **kw)
     call.raise_error(NAME)
     return expect_tensor(call.value, X.shape, "The fooling image")
 
 
-def _fool_real(student, image_index: int, target: int) -> torch.Tensor:
+def fool_real_image(student, image_index: int, target: int) -> torch.Tensor:
     """The student's fooling image for a real validation image, computed once per student."""
     key = (NAME, image_index, target)
     if key not in student.memo:
@@ -38,18 +41,40 @@ def unreachable_case(seed: int = 21, target: int = 3):
     return make_images(seed, 1), target, model
 
 
-def _cases_on_real_model(student, cases):
-    """(case, X, target, the student's fooling image) for each case on a real image."""
-    for case in cases:
-        if "image_index" in case:
-            X, target = real_image(case["image_index"]), case["target"]
-            yield case, X, target, _fool_real(student, case["image_index"], target)
+def require_progress(X, X_fooling, target, model) -> None:
+    """Fail unless the fooling image raised the target's score above the input's."""
+    with torch.no_grad():
+        before = float(objectives.class_score(model, X, target))
+        after = float(objectives.class_score(model, X_fooling.to(X.dtype), target))
+    if not after > before:
+        raise no_work("your image moves towards the target class",
+                      f"its score for the target went from {before:.4g} to {after:.4g}. "
+                      "Take gradient-ascent steps on the target's score first.")
+
+
+def _case_inputs(case):
+    """(X, target, model, the case's name for messages) for a case on a real or a small model."""
+    if "image_index" in case:
+        return real_image(case["image_index"]), case["target"], real_model(), "a validation image"
+    if case.get("unreachable"):
+        return (*unreachable_case(), "an out-of-reach target")
+    dtype = getattr(torch, case.get("dtype", "float32"))
+    return (make_images(case["seed"], 1, dtype), case["target"], make_tiny_model(case["seed"], dtype=dtype),
+            "a small model")
+
+
+def _student_image(student, case, X, target, model):
+    if "image_index" in case:
+        return fool_real_image(student, case["image_index"], target)
+    return _fool(student, X, target, model, timeout=TINY_CALL_TIMEOUT_S)
 
 
 def fools(student, cases) -> str:
     """The returned image is classified as the target."""
-    for case, X, target, X_fooling in _cases_on_real_model(student, cases):
-        predicted = predicted_class(X_fooling)
+    for case in cases:
+        X, target, model, _ = _case_inputs(case)
+        X_fooling = _student_image(student, case, X, target, model)
+        predicted = predicted_class(X_fooling, model)
         if predicted != target:
             hint = " (it is the input, unchanged)" if torch.equal(X_fooling, X) else ""
             names = "not as the target" if case.get("hidden") else \
@@ -68,23 +93,31 @@ def _distance_bound(distance: float, steps: int, why: str) -> None:
 def within_budget(student, cases) -> str:
     """At most 100 normalised steps away from the input, even when the target is out of reach."""
     why = f"take steps dX = learning_rate * g / ||g||_2 and stop after {MAX_ITERATIONS} iterations."
-    for case, X, target, X_fooling in _cases_on_real_model(student, cases):
-        _distance_bound(float((X_fooling - X).norm()), MAX_ITERATIONS, why)
     for case in cases:
-        if case.get("unreachable"):
-            X, target, model = unreachable_case()
-            _distance_bound(float((_fool(student, X, target, model) - X).norm()), MAX_ITERATIONS, why)
+        X, target, model, _ = _case_inputs(case)
+        try:
+            X_fooling = _student_image(student, case, X, target, model)
+        except CallFault as fault:
+            if fault.kind != "timeout" or not case.get("unreachable"):
+                raise
+            raise CheckFailed(f"The target was out of reach and your loop does not stop after {MAX_ITERATIONS} "
+                              f"iterations: it ran for over {TINY_CALL_TIMEOUT_S:g} s on a small model. "
+                              "Bound the loop (for t in range(100)).") from None
+        require_progress(X, X_fooling, target, model)
+        _distance_bound(float((X_fooling - X).norm()), MAX_ITERATIONS, why)
     return f"within {MAX_ITERATIONS} steps of the input"
 
 
 def stops_when_fooled(student, cases) -> str:
-    """No further steps once the model predicts the target (judged on the images that fool it)."""
-    for case, X, target, X_fooling in _cases_on_real_model(student, cases):
-        if predicted_class(X_fooling) != target:
-            continue  # not fooled at all: the `fools` check already says so
-        distance = float((X_fooling - X).norm())
-        steps = case["reference_steps"] + 2
-        _distance_bound(distance, steps, f"the model is fooled after {case['reference_steps']} steps, "
+    """No further steps once the model predicts the target."""
+    for case in cases:
+        X, target, model, _ = _case_inputs(case)
+        X_fooling = _student_image(student, case, X, target, model)
+        if predicted_class(X_fooling, model) != target:
+            raise no_work("your image fools the model", "it is not classified as the target, so there is no "
+                          "stopping point to judge (the `fools` check says more).")
+        _distance_bound(float((X_fooling - X).norm()), case["reference_steps"] + 2,
+                        f"the model is fooled after {case['reference_steps']} steps, "
                         "so stop as soon as it predicts the target.")
     return "stops once the model is fooled"
 
@@ -92,31 +125,32 @@ def stops_when_fooled(student, cases) -> str:
 def input_unchanged(student, cases) -> str:
     """X itself is not modified."""
     for case in cases:
-        X, model = make_images(case["seed"], 1), make_tiny_model(case["seed"])
-        call = student.call(NAME, X, case["target"], model)
+        X, target, model, _ = _case_inputs(case)
+        call = student.call(NAME, X, target, model, timeout=TINY_CALL_TIMEOUT_S)
         call.raise_error(NAME)
         if not torch.equal(call.args[0].detach(), X):
             raise CheckFailed(f"{NAME} modified its input X in place: work on a copy (X.clone()).")
+        require_progress(X, expect_tensor(call.value, X.shape, "The fooling image"), target, model)
     return "input untouched"
 
 
 def shape_and_dtype(student, cases) -> str:
     """The fooling image has X's shape and dtype (float64 included)."""
     for case in cases:
-        dtype = getattr(torch, case["dtype"])
-        X, model = make_images(case["seed"], 1, dtype), make_tiny_model(case["seed"], dtype=dtype)
-        call = student.call(NAME, X, case["target"], model)
+        X, target, model, _ = _case_inputs(case)
+        call = student.call(NAME, X, target, model, timeout=TINY_CALL_TIMEOUT_S)
         call.raise_error(NAME)
         value = expect_tensor(call.value, X.shape, "The fooling image")
-        if value.dtype != dtype:
-            raise CheckFailed(f"For a {dtype} input the fooling image is {value.dtype}: keep X's dtype (and device).")
+        if value.dtype != X.dtype:
+            raise CheckFailed(f"For a {X.dtype} input the fooling image is {value.dtype}: keep X's dtype (and device).")
+        require_progress(X, value, target, model)
     return "shape and dtype kept"
 
 
 PUBLIC_CASES = {
     fools: [{"image_index": 0, "target": 6}],
     within_budget: [{"image_index": 0, "target": 6}, {"unreachable": True}],
-    stops_when_fooled: [],
+    stops_when_fooled: [{"seed": 26, "target": 5, "reference_steps": 9}],
     input_unchanged: [{"seed": 22, "target": 4}],
     shape_and_dtype: [{"seed": 23, "target": 5, "dtype": "float32"}, {"seed": 24, "target": 6, "dtype": "float64"}],
 }

@@ -1,11 +1,11 @@
-"""The nbgrader course directory: generating the student release with nbgrader itself."""
+"""The nbgrader course directory (``autograder/course/``): the student release, made by nbgrader itself."""
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+from .files import atomic_write
 from .config import ASSIGNMENT_ID, COURSE_DIR, NOTEBOOK_NAME, RELEASE_NOTEBOOK
 
 
@@ -31,11 +31,7 @@ def generate_release(course_dir: Path = COURSE_DIR) -> Path:
 def write_release(destination: Path = RELEASE_NOTEBOOK) -> Path:
     """Regenerate the student notebook and put it, atomically, where students get it."""
     generated = generate_release()
-    fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
-    os.close(fd)
-    shutil.copyfile(generated, tmp)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, destination)
+    atomic_write(destination, lambda f: f.write(generated.read_bytes()))
     return destination
 
 

@@ -21,13 +21,13 @@ from netvis.checks.common import real_model
 from netvis.visualize import ascend_from_noise
 from netvis.config import KIT_ROOT
 
-from .answer_key import execute_notebook
-from .batch import grade_directory
-from .config import NOTEBOOK_NAME, SOLUTION_NOTEBOOK
-from .files import atomic_write_text
-from .course import generate_release, make_course, nbgrader, submit
-from .grading import grade_notebook
-from .notebook import solution_namespace
+from ..answer_key import execute_notebook
+from ..batch import grade_directory
+from ..config import NOTEBOOK_NAME, SOLUTION_NOTEBOOK
+from ..files import atomic_write_text
+from ..grading import grade_notebook
+from ..nbgrader_course import generate_release, make_course, nbgrader, submit
+from ..solution import solution_namespace
 from .variants import EXAMPLES_DIR, write_class
 
 BENCH_JSON = KIT_ROOT / "build" / "bench.json"

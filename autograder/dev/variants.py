@@ -15,7 +15,7 @@ import nbformat
 
 from netvis.checks import STUDENT_FUNCTIONS
 
-from .config import NOTEBOOK_NAME, RELEASE_NOTEBOOK, SOLUTION_NOTEBOOK
+from ..config import NOTEBOOK_NAME, RELEASE_NOTEBOOK, SOLUTION_NOTEBOOK
 from netvis.config import KIT_ROOT
 
 CORPUS_DIR = KIT_ROOT / "tests" / "corpus"

@@ -1,0 +1,73 @@
+"""What grading one submission produced, and the record of it that a resumed batch reads."""
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .files import atomic_write_text
+
+RECORD_NAME = "grading.json"
+"""Per student: the full result, written last; its presence marks a finished student."""
+
+
+@dataclass
+class CheckResult:
+    id: str
+    points: float
+    max_points: float
+    message: str
+
+    @property
+    def passed(self) -> bool:
+        return self.points == self.max_points
+
+    @property
+    def function(self) -> str:
+        return self.id.split("-")[0]
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    checks: list
+    notebook_sha256: str = ""
+    references: str = ""
+    """The fingerprint of the references used: with the notebook's sha256, a regrade key."""
+    problem: str = ""
+    """Why the notebook could not be graded at all (then every check scores 0)."""
+    notebook_errors: dict = field(default_factory=dict)
+    """Cell number (as text) -> the error that cell raised, or why it was stopped."""
+    isolation: dict = field(default_factory=dict)
+    """The sandbox's own report of the isolation in force while this submission ran."""
+    printed: str = ""
+    seconds: float = 0.0
+    figures: dict = field(default_factory=dict, repr=False)
+    """Feedback pictures (title -> base64 PNG); not stored in the record."""
+
+    @property
+    def score(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_points for c in self.checks)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        del data["figures"]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SubmissionResult":
+        return cls(**dict(data, checks=[CheckResult(**c) for c in data["checks"]]))
+
+
+def write_record(folder: Path, result: SubmissionResult) -> None:
+    atomic_write_text(Path(folder) / RECORD_NAME, json.dumps(result.to_dict(), indent=1))
+
+
+def read_record(folder: Path):
+    """The SubmissionResult recorded in ``folder``, or None if the student is not finished."""
+    try:
+        return SubmissionResult.from_dict(json.loads((Path(folder) / RECORD_NAME).read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,168 @@
+"""The sandbox from the inside: what the fork server's child does with a submission.
+
+Three kinds of process, all forked from the pre-warmed fork server (``forkserver``):
+
+- the *keeper* enters the namespaces (``isolation.enter``) and forks the init; it runs no
+  student code, tells the grader the init's pid and kills the init (and with it the whole
+  PID namespace) when the grader closes its control pipe;
+- the *init* builds the private root, drops its privileges and runs the notebook's cells in
+  order (``cells.run_cell``, each under a time budget), reporting each cell to the grader; at
+  each checkpoint it forks a *worker* per check there;
+- a *worker* holds the namespace exactly as it was at its checkpoint and answers the grader's
+  call requests for one check (``serve``), so that whatever one check's calls do (hang, crash,
+  exit, leave state behind) touches no other check.
+
+Messages go through ``wire`` (no pickle); every verdict is decided by the grader.
+"""
+import os
+import signal
+import socket
+import sys
+
+import torch
+from torch import nn
+
+from netvis.checks.student import call_function
+from netvis.visualize import ascend_from_noise
+
+from . import cells, isolation, wire
+from .config import MAX_MESSAGE_BYTES
+
+
+def keeper_main(main: socket.socket, control: int, workers: list) -> None:
+    """The keeper: read the plan, enter the namespaces, fork the init, guard it until told to stop."""
+    plan = wire.decode(wire.receive(main, MAX_MESSAGE_BYTES))
+    try:
+        user = isolation.enter() if plan["isolate"] else {"user": "not isolated", "switch_to_root": False}
+    except OSError as err:
+        wire.send(main, wire.encode({"event": "failed", "step": "entering namespaces", "error": str(err)}))
+        return
+    release_read, release_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(release_write)
+        os.close(control)
+        os.read(release_read, 1)  # wait until the grader knows this process's pid
+        os.close(release_read)
+        init_main(main, workers, plan, user)
+        os._exit(0)
+    wire.send(main, wire.encode({"event": "started", "pid": pid}))
+    os.write(release_write, b"1")
+    main.close()
+    for sock in workers:
+        sock.close()
+    while os.read(control, 4096):  # EOF: the grader is done (or gone)
+        pass
+    os.kill(pid, signal.SIGKILL)  # the PID namespace's init: everything inside dies with it
+    os.waitpid(pid, 0)
+    if not plan["isolate"]:  # no PID namespace: the process group is the best there is
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+def init_main(main: socket.socket, workers: list, plan: dict, user: dict) -> None:
+    """The init: lock down, run the cells, fork a worker at each checkpoint, then wait."""
+    try:
+        if plan["isolate"]:
+            isolation.build_root(plan["root"], plan["binds"])
+            isolation.drop_privileges(user["switch_to_root"])
+        else:
+            os.chdir(plan["workdir"])
+            os.environ["TMPDIR"] = plan["workdir"]
+        isolation.apply_limits(plan["limits"])
+    except OSError as err:
+        wire.send(main, wire.encode({"event": "failed", "step": "locking down", "error": str(err)}))
+        return
+    report = dict(isolation.observe(plan["hidden_paths"]), mode="namespaces" if plan["isolate"] else "none", **user)
+    report.pop("switch_to_root")
+    wire.send(main, wire.encode({"event": "isolated", "report": report}))
+    os.environ.update(cells.GRADING_ENVIRONMENT, HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp")
+    torch.manual_seed(0)
+    sockets = dict(zip(plan["worker_checks"], workers))
+    namespace, me = cells.new_namespace(), os.getpid()
+    for step in plan["steps"]:
+        if "cell" in step:
+            if step["cell"] in plan["skip"]:
+                continue
+            wire.send(main, wire.encode({"event": "cell", "number": step["cell"]}))
+            error = cells.run_cell(_Cell(step["cell"], step["source"]), namespace, plan["cell_timeout"])
+            _only_in(me)
+            wire.send(main, wire.encode({"event": "cell done", "number": step["cell"], "error": error}))
+        else:
+            for check_id in step["checks"]:
+                _fork_worker(sockets, check_id, namespace, main)
+            wire.send(main, wire.encode({"event": "checkpoint", "checks": step["checks"]}))
+    wire.send(main, wire.encode({"event": "done"}))
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # as the namespace's init, reap whatever ends
+    while main.recv(4096):
+        pass
+
+
+def _only_in(pid: int) -> None:
+    """End this process if it is a copy that the student's code forked (it must not speak for the original)."""
+    if os.getpid() != pid:
+        os._exit(0)
+
+
+class _Cell:
+    """A notebook.CodeCell as the init receives it (the child never imports nbformat)."""
+
+    def __init__(self, number, source):
+        self.number, self.source = number, source
+        self.label = f"<notebook cell {number}>"
+
+
+def _fork_worker(sockets: dict, check_id: str, namespace: dict, main: socket.socket) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.fork() == 0:
+        try:
+            mine = sockets[check_id]
+            main.close()
+            for sock in sockets.values():
+                if sock is not mine:
+                    sock.close()
+            serve(mine, namespace)
+        finally:
+            os._exit(0)
+
+
+def serve(sock: socket.socket, namespace: dict) -> None:
+    """Answer call requests on ``sock`` until it closes: one ``call_function`` each."""
+    me = os.getpid()
+    while True:
+        try:
+            request = wire.decode(wire.receive(sock, MAX_MESSAGE_BYTES), allow_models=True)
+        except EOFError:
+            return
+        try:
+            response = _answer(request, namespace)
+            _only_in(me)
+            payload = wire.encode(response)
+        except Exception as err:  # e.g. a returned value that cannot be encoded
+            payload = wire.encode({"id": request.get("id"), "value": None, "history": [], "model": None,
+                                   "error": f"the result could not be sent back: {type(err).__name__}: {err}"})
+        sys.stdout.flush()
+        wire.send(sock, payload)
+
+
+def _answer(request: dict, namespace: dict) -> dict:
+    if request.get("program") == "class visualization":
+        return {"id": request["id"], "value": _class_visualization(namespace, *request["args"]),
+                "history": [], "model": None, "error": None}
+    fn = namespace.get(request["function"])
+    if not callable(fn):
+        return {"id": request["id"], "undefined": True}
+    call = call_function(fn, list(request["args"]), request["followups"], request["with_model_state"])
+    model = call.model
+    return {"id": request["id"], "value": call.value, "error": call.error,
+            "history": [[a if isinstance(a, torch.Tensor) else None for a in after] for after in call.history],
+            "model": None if model is None else {"training": model.training, "hooks": model.hooks, "state": model.state}}
+
+
+def _class_visualization(namespace, model: nn.Module, target: int, iterations: int, image_size: int):
+    """The image the student's class step makes from the standard noise (for the feedback page)."""
+    step = namespace["class_visualization_update_step"]
+    image, _ = ascend_from_noise(lambda img: step(img, model, target, 1e-3, 25), num_iterations=iterations,
+                                 image_size=image_size, progress=False)
+    return torch.from_numpy(image)
+

@@ -1,0 +1,60 @@
+"""Before anyone is graded: prove the sandbox on the reference solution.
+
+The grader grades the solution notebook in exactly the sandbox it is about to use. Unless that
+earns full marks, it refuses to grade: a broken sandbox must never turn into low grades.
+"""
+import threading
+
+from .config import SOLUTION_NOTEBOOK
+from .grading import grade_notebook
+from .sandbox import SandboxUnavailable
+
+HOW_TO_ISOLATE = (
+    "The grader isolates student code with Linux user namespaces (no root needed). "
+    "In Docker, start the container with `--security-opt seccomp=unconfined` (and, on hosts with "
+    "AppArmor, `--security-opt apparmor=unconfined`); on Ubuntu 23.10 or later, allow unprivileged "
+    "user namespaces (`sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0`); on macOS or "
+    "Windows, grade inside a Linux VM. To grade anyway, without isolation (only for code you trust), "
+    "pass --no-isolation.")
+
+
+class SelfTestFailed(RuntimeError):
+    """The sandbox cannot grade the reference solution correctly here; the message says why and what to do."""
+
+
+def self_test(isolate: bool = True, **limits) -> dict:
+    """Grade the reference solution in the sandbox; return the isolation report, or raise SelfTestFailed."""
+    try:
+        result = grade_notebook(SOLUTION_NOTEBOOK, "self-test", isolate=isolate, **limits)
+    except SandboxUnavailable as err:
+        advice = HOW_TO_ISOLATE if isolate else "Report this as a bug in the kit."
+        raise SelfTestFailed(f"Cannot grade here: the sandbox could not be set up ({err}). {advice}") from None
+    if result.score != result.max_score:
+        failed = "\n".join(f"  {c.id}: {c.message.splitlines()[0]}" for c in result.checks if not c.passed)
+        errors = "\n".join(f"  cell {n}: {e.splitlines()[-1]}" for n, e in result.notebook_errors.items())
+        raise SelfTestFailed(f"Cannot grade here: the reference solution scored {result.score:g}/"
+                             f"{result.max_score:g} in this sandbox, so grades would be wrong. Nothing was "
+                             f"graded.\nFailed checks:\n{failed}" + (f"\nNotebook errors:\n{errors}" if errors else ""))
+    return result.isolation
+
+
+def grade_one_after_self_test(path, student: str, isolate: bool = True, **limits):
+    """Grade one notebook while the self-test runs beside it (a second core does the proof);
+    return its result only if the self-test passes, else raise SelfTestFailed."""
+    failures = []
+
+    def prove() -> None:
+        try:
+            self_test(isolate, **limits)
+        except SelfTestFailed as err:
+            failures.append(err)
+
+    proof = threading.Thread(target=prove)
+    proof.start()
+    try:
+        result = grade_notebook(path, student, isolate=isolate, **limits)
+    finally:
+        proof.join()
+    if failures:
+        raise failures[0]
+    return result
