@@ -38,8 +38,8 @@ def _warm_up() -> None:
 
 def _serve_forks(control: socket.socket) -> None:
     """Fork a keeper per request until EOF. A request carries the sandbox's descriptors: its main
-    socket, the read end of its control pipe, the write end of its output pipe, then one socket
-    per worker. The reply is the keeper's pid."""
+    socket, the read end of its control pipe, the write end of the init's output pipe, then a
+    socket and the write end of an output pipe per worker. The reply is the keeper's pid."""
     import signal
 
     from .sandbox_child import keeper_main
@@ -60,11 +60,12 @@ def _serve_forks(control: socket.socket) -> None:
                 control.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 os.setsid()
-                main, control_read, output, *workers = fds
+                main, control_read, output, *rest = fds
                 os.dup2(output, 1)
                 os.dup2(output, 2)
                 os.close(output)
-                keeper_main(socket.socket(fileno=main), control_read, [socket.socket(fileno=fd) for fd in workers])
+                workers = [(socket.socket(fileno=sock), out) for sock, out in zip(rest[::2], rest[1::2])]
+                keeper_main(socket.socket(fileno=main), control_read, workers)
             finally:
                 os._exit(0)
         for fd in fds:

@@ -19,8 +19,8 @@ from netvis.checks.tiny import make_images, make_tiny_model
 from .references import load, save, weights_sha256
 from .solution import solution_namespace
 
-FOOLING_PAIRS = [(2, 366), (5, 954), (9, 980)]
-"""(validation image index, target class)."""
+FOOLING_PAIRS = [(1, 821), (3, 261), (11, 443)]
+"""(validation image index, target class): about 7 steps each for the solution, so that the checks stay fast."""
 SALIENCY_SEEDS = (101, 102)
 CLASS_STEP_TARGETS = [(111, {"target": 3}), (112, {"target": 8})]
 FILTER_STEP_TARGETS = [(131, {"layer": "features.5", "channel": 3}), (132, {"layer": "features.2", "channel": 7})]

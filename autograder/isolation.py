@@ -71,8 +71,9 @@ def _write(path: str, text: str) -> None:
 def sandbox_binds(data_dir) -> list:
     """Host folders the sandbox sees, read-only: system libraries, the Python runtime, the
     installed packages and the data. Never the kit, the references or any submission."""
+    packages = [p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")]
     paths = ["/usr", sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"],
-             *site.getsitepackages(), str(data_dir)]
+             *site.getsitepackages(), *packages, str(data_dir)]
     paths = [os.path.realpath(p) for p in paths if p and os.path.isdir(p)]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
         if os.path.isdir(top) and not os.path.islink(top):

@@ -15,6 +15,7 @@ only what it touches:
 Everything a submission gets is bounded by one wall-clock budget per submission.
 """
 import os
+import selectors
 import shutil
 import socket
 import tempfile
@@ -33,6 +34,8 @@ from .notebook import CodeCell
 
 CELL_GRACE_S = 10.0
 """How long past its budget the grader waits for a cell before it kills the run."""
+INIT = "the notebook"
+"""The output source of the init, which runs the notebook's cells."""
 FIGURES = "figures"
 """The pseudo-check that draws the feedback pictures on the notebook's final namespace."""
 
@@ -46,52 +49,76 @@ class Interrupted(Exception):
 
 
 class _OutputCollector(threading.Thread):
-    """Reads a run's stdout+stderr, keeps the first MAX_OUTPUT_BYTES, kills a flood."""
+    """Reads the output pipes of a run's processes (the init's and each worker's), keeps the first
+    MAX_OUTPUT_BYTES in all, and reports the first process that floods."""
 
     FLOOD_BYTES = 16 * config.MAX_OUTPUT_BYTES
 
-    def __init__(self, stream, on_flood):
+    def __init__(self, pipes: dict, on_flood):
         super().__init__(daemon=True)
-        self.stream, self.on_flood, self.kept, self.total = stream, on_flood, bytearray(), 0
+        self.pipes, self.on_flood, self.kept = pipes, on_flood, bytearray()
+        self.totals = dict.fromkeys(pipes, 0)
 
     def run(self) -> None:
-        with self.stream:
-            for chunk in iter(lambda: self.stream.read1(65536), b""):
-                self.total += len(chunk)
-                room = config.MAX_OUTPUT_BYTES - len(self.kept)
-                if room > 0:
-                    self.kept += chunk[:room]
-                if self.total > self.FLOOD_BYTES:
-                    self.on_flood()
-                    return
+        with selectors.DefaultSelector() as selector:
+            for source, fd in self.pipes.items():
+                selector.register(fd, selectors.EVENT_READ, source)
+            while selector.get_map():
+                for key, _ in selector.select():
+                    chunk = os.read(key.fd, 65536)
+                    if not chunk:
+                        selector.unregister(key.fd)
+                        os.close(key.fd)
+                        continue
+                    self.totals[key.data] += len(chunk)
+                    room = config.MAX_OUTPUT_BYTES - len(self.kept)
+                    if room > 0:
+                        self.kept += chunk[:room]
+                    if self.totals[key.data] > self.FLOOD_BYTES:
+                        self.on_flood(key.data)
+                        for fd in list(selector.get_map()):
+                            selector.unregister(fd)
+                            os.close(fd)
+                        return
 
 
 class SandboxRun:
     """One execution of the notebook in a fresh sandbox, with a worker per check."""
 
+    workers: dict
+
     def __init__(self, plan: dict, checks: list):
-        self.plan, self.checks = plan, checks
+        self.plan, self.checks, self.workers = plan, checks, {}
         self.cell_errors, self.timed_out, self.available = {}, set(), set()
-        self.isolation = self.failure = self.lost = self.running_cell = None
+        self.isolation = self.failure = self.lost = self.running_cell = self.flooded = None
         self.notebook_done = False
         self.changed = threading.Condition()
         self.main, theirs = socket.socketpair()
-        self.workers, worker_ends = zip(*(socket.socketpair() for _ in checks)) if checks else ((), ())
         control_read, self.control = os.pipe()
-        output_read, output_write = os.pipe()
+        pipes, theirs_fds = {}, [theirs.fileno(), control_read]
+        for source in [INIT] + list(checks):
+            read_end, write_end = os.pipe()
+            pipes[source] = read_end
+            if source != INIT:
+                mine, worker_end = socket.socketpair()
+                self.workers[source] = mine
+                theirs_fds.append(worker_end.detach())
+            theirs_fds.append(write_end)
         try:
-            self.keeper = ForkServer.get().spawn([theirs.fileno(), control_read, output_write]
-                                                 + [s.fileno() for s in worker_ends])
+            self.keeper = ForkServer.get().spawn(theirs_fds)
         finally:
-            for fd in (control_read, output_write):
+            theirs.close()
+            for fd in theirs_fds[1:]:
                 os.close(fd)
-            for sock in (theirs, *worker_ends):
-                sock.close()
-        self.output = _OutputCollector(os.fdopen(output_read, "rb"), lambda: self.kill("output"))
+        self.output = _OutputCollector(pipes, self._flood)
         self.output.start()
         wire.send(self.main, wire.encode(dict(plan, worker_checks=list(checks))))
         self.reader = threading.Thread(target=self._read_events, daemon=True)
         self.reader.start()
+
+    def _flood(self, source) -> None:
+        self.flooded = source
+        self.kill("output")
 
     # -- the init's reports
     def _read_events(self) -> None:
@@ -160,7 +187,7 @@ class SandboxRun:
                                   timeout=max(deadline - time.monotonic(), 0))
             if check_id not in self.available or self.lost:
                 return None
-        return self.workers[self.checks.index(check_id)]
+        return self.workers[check_id]
 
     # -- ending
     def kill(self, reason: str) -> None:
@@ -173,7 +200,7 @@ class SandboxRun:
             os.close(self.control)
         except OSError:
             pass
-        for sock in (self.main, *self.workers):
+        for sock in (self.main, *self.workers.values()):
             sock.close()
 
     def printed(self) -> bytes:
@@ -236,7 +263,11 @@ class SandboxStudent:
         run.reader.join(timeout=5)
         run.output.join(timeout=5)
         self.cell_errors.update(run.cell_errors)
-        stopped = run.timed_out | ({run.running_cell} if run.lost == "cell" and run.running_cell else set())
+        if run.flooded == INIT and run.running_cell:
+            self.cell_errors[run.running_cell] = (f"The cell printed more than {_OutputCollector.FLOOD_BYTES >> 20} MB, "
+                                                  "so the grader stopped it and skipped it for the rest of the grading.")
+        blamed = run.lost == "cell" or run.flooded == INIT
+        stopped = run.timed_out | ({run.running_cell} if blamed and run.running_cell else set())
         for number in stopped - {None}:
             self.skipped.add(number)
             self.cell_errors.setdefault(number, "The cell hung or ended the notebook's process, so the grader "
@@ -283,12 +314,13 @@ class SandboxStudent:
         return bytes(self.printed_bytes).decode(errors="replace")
 
     # -- calls
-    def call(self, name: str, *args, followups=(), with_model_state: bool = False, timeout=None) -> Call:
+    def call(self, name: str, *args, followups=(), with_model_state: bool = False) -> Call:
+        """The student's call in this check's worker; a call whose models are all small TinyNets gets
+        TINY_CALL_TIMEOUT_S, any other the rest of the check's time."""
         small = all(isinstance(a, TinyNet) for a in args if hasattr(a, "parameters"))
         request = {"function": name, "args": list(args), "with_model_state": with_model_state,
                    "followups": [{str(k): v for k, v in f.items()} for f in followups]}
-        response = self._exchange(request, timeout or (config.TINY_CALL_TIMEOUT_S if small else self.timeout),
-                                  f"running {name}")
+        response = self._exchange(request, config.TINY_CALL_TIMEOUT_S if small else self.timeout, f"running {name}")
         if response.get("undefined"):
             raise CheckFailed(f"{name} is not defined where this check's test cell is: keep the cell with "
                               f"`def {name}(...)` above it, and make sure that cell runs without errors.")
@@ -329,11 +361,11 @@ class SandboxStudent:
             self.socket = None
             with run.changed:  # the init's end, if that is what this is, shows on its socket at once
                 run.changed.wait_for(lambda: run.lost is not None, timeout=0.5)
-            if run.lost == "output":
+            if run.lost == "output" and run.flooded == self.check:
                 raise CallFault("output", f"Your code printed more than {_OutputCollector.FLOOD_BYTES >> 20} MB "
                                 f"while {what}; the grader stopped it. Remove the prints from your "
                                 "functions.") from None
-            if run.lost in ("cell", "ended") and not run.notebook_done:
-                raise Interrupted from None
+            if run.lost == "output" or (run.lost in ("cell", "ended") and not run.notebook_done):
+                raise Interrupted from None  # lost to the notebook's cells, not to this check
             raise CallFault("exit", f"Your code ended its process while {what}: don't call exit(), sys.exit() "
                             "or os._exit(), and don't crash the interpreter.") from None

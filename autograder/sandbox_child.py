@@ -30,7 +30,10 @@ from .config import MAX_MESSAGE_BYTES
 
 
 def keeper_main(main: socket.socket, control: int, workers: list) -> None:
-    """The keeper: read the plan, enter the namespaces, fork the init, guard it until told to stop."""
+    """The keeper: read the plan, enter the namespaces, fork the init, guard it until told to stop.
+
+    ``workers`` holds a (socket, output pipe) pair per worker, in the plan's order.
+    """
     plan = wire.decode(wire.receive(main, MAX_MESSAGE_BYTES))
     try:
         user = isolation.enter() if plan["isolate"] else {"user": "not isolated", "switch_to_root": False}
@@ -49,8 +52,9 @@ def keeper_main(main: socket.socket, control: int, workers: list) -> None:
     wire.send(main, wire.encode({"event": "started", "pid": pid}))
     os.write(release_write, b"1")
     main.close()
-    for sock in workers:
+    for sock, output in workers:
         sock.close()
+        os.close(output)
     while os.read(control, 4096):  # EOF: the grader is done (or gone)
         pass
     os.kill(pid, signal.SIGKILL)  # the PID namespace's init: everything inside dies with it
@@ -77,8 +81,9 @@ def init_main(main: socket.socket, workers: list, plan: dict, user: dict) -> Non
     wire.send(main, wire.encode({"event": "isolated", "report": report}))
     os.environ.update(cells.GRADING_ENVIRONMENT, HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp")
     torch.manual_seed(0)
-    sockets = dict(zip(plan["worker_checks"], workers))
+    channels = dict(zip(plan["worker_checks"], workers))
     namespace, me = cells.new_namespace(), os.getpid()
+    os.setsid()  # the init's session: what a cell starts, and nothing else, is in it
     for step in plan["steps"]:
         if "cell" in step:
             if step["cell"] in plan["skip"]:
@@ -86,15 +91,52 @@ def init_main(main: socket.socket, workers: list, plan: dict, user: dict) -> Non
             wire.send(main, wire.encode({"event": "cell", "number": step["cell"]}))
             error = cells.run_cell(_Cell(step["cell"], step["source"]), namespace, plan["cell_timeout"])
             _only_in(me)
+            end_strays(me)
             wire.send(main, wire.encode({"event": "cell done", "number": step["cell"], "error": error}))
         else:
             for check_id in step["checks"]:
-                _fork_worker(sockets, check_id, namespace, main)
+                _fork_worker(channels, check_id, namespace, main)
             wire.send(main, wire.encode({"event": "checkpoint", "checks": step["checks"]}))
     wire.send(main, wire.encode({"event": "done"}))
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # as the namespace's init, reap whatever ends
     while main.recv(4096):
         pass
+
+
+def end_strays(me: int) -> None:
+    """SIGKILL (and reap) every other process of this process's session: the processes a cell or a
+    call started end with it, so that a fork bomb's copies cannot outlive the code that forked them."""
+    session = os.getsid(0)
+    for _ in range(1000):
+        strays = [pid for pid in _processes() if pid != me and _session_of(pid) == session]
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
+        if not strays:
+            return
+
+
+def _processes() -> list:
+    try:
+        return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:  # no /proc in this sandbox: nothing to sweep
+        return []
+
+
+def _session_of(pid: int):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return None if fields[0] in ("Z", "X") else int(fields[3])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _only_in(pid: int) -> None:
@@ -111,24 +153,33 @@ class _Cell:
         self.label = f"<notebook cell {number}>"
 
 
-def _fork_worker(sockets: dict, check_id: str, namespace: dict, main: socket.socket) -> None:
+def _fork_worker(channels: dict, check_id: str, namespace: dict, main: socket.socket) -> None:
+    """Fork the worker of ``check_id``, with its own socket and output pipe, and let go of both here:
+    the worker is then their only holder, so its end shows at once on the grader's side (torch
+    keeps one thread: a process whose OpenMP pool has several threads cannot fork safely)."""
     sys.stdout.flush()
     sys.stderr.flush()
+    sock, output = channels.pop(check_id)
     if os.fork() == 0:
         try:
-            mine = sockets[check_id]
             main.close()
-            for sock in sockets.values():
-                if sock is not mine:
-                    sock.close()
-            serve(mine, namespace)
+            for other, other_output in channels.values():
+                other.close()
+                os.close(other_output)
+            os.dup2(output, 1)
+            os.dup2(output, 2)
+            os.close(output)
+            serve(sock, namespace)
         finally:
             os._exit(0)
+    sock.close()
+    os.close(output)
 
 
 def serve(sock: socket.socket, namespace: dict) -> None:
     """Answer call requests on ``sock`` until it closes: one ``call_function`` each."""
     me = os.getpid()
+    os.setsid()  # the worker's session: what its calls start, and nothing else, is in it
     while True:
         try:
             request = wire.decode(wire.receive(sock, MAX_MESSAGE_BYTES), allow_models=True)
@@ -137,6 +188,7 @@ def serve(sock: socket.socket, namespace: dict) -> None:
         try:
             response = _answer(request, namespace)
             _only_in(me)
+            end_strays(me)
             payload = wire.encode(response)
         except Exception as err:  # e.g. a returned value that cannot be encoded
             payload = wire.encode({"id": request.get("id"), "value": None, "history": [], "model": None,

@@ -53,6 +53,8 @@ def grade_one_after_self_test(path, student: str, isolate: bool = True, **limits
     proof.start()
     try:
         result = grade_notebook(path, student, isolate=isolate, **limits)
+    except SandboxUnavailable as err:
+        failures.append(SelfTestFailed(f"Cannot grade here: the sandbox could not be set up ({err}). {HOW_TO_ISOLATE}"))
     finally:
         proof.join()
     if failures:

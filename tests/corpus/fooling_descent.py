@@ -1,5 +1,6 @@
-"""expect-fail: make_fooling_image-fools
-Gradient descent on the target score: the model is never fooled."""
+"""expect-fail: make_fooling_image-fools make_fooling_image-within_budget make_fooling_image-stops_when_fooled
+Gradient descent on the target score: the model is never fooled, so there is no stopping point to
+judge, and on the real model the descent reaches a zero gradient and divides by its norm (NaN)."""
 
 
 def make_fooling_image(X, target_y, model):

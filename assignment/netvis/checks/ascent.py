@@ -20,7 +20,7 @@ from .tiny import make_images, make_tiny_model
 MIN_COSINE = 0.99
 """How closely an update must point along the reference direction."""
 WORK_COSINE = 0.5
-"""How closely an update must follow the gradient (either sign) for the property checks to count."""
+"""How closely an update must follow the score's gradient (either sign) for the property checks to count."""
 
 MISTAKES = {
     "descent": "your update decreases the objective: gradient ascent adds the gradient (img += lr * g).",
@@ -73,12 +73,13 @@ class UpdateStep:
         return call.args[0].detach() - img.detach(), call
 
     def require_work(self, case, model, img, delta) -> None:
-        """Fail unless ``delta`` follows the gradient of the score or of the objective (either sign)."""
-        similarity = max(abs(objectives.cosine(delta, d)) for d in
-                         (self.gain_gradient(case, model, img), self.reference_direction(case, model, img)))
+        """Fail unless ``delta`` follows the score's gradient (either sign), the image's own
+        direction set aside: what the L2 term, or merely shrinking img, contributes does not count."""
+        gradient = self.gain_gradient(case, model, img)
+        similarity = abs(objectives.cosine(objectives.without(delta, img), objectives.without(gradient, img)))
         if not similarity >= WORK_COSINE:
-            raise no_work("your update follows the gradient",
-                          f"it is not along the gradient of the objective (cosine {similarity:.2f}). "
+            raise no_work("your update follows the gradient of the score",
+                          f"apart from the L2 term it is unrelated to that gradient (cosine {similarity:.2f}). "
                           "Compute the gradient with backward() or torch.autograd.grad and step along it first.")
 
 

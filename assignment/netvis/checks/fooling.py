@@ -15,12 +15,12 @@ MAX_ITERATIONS = 100
 LEARNING_RATE = 1.0
 DISTANCE_SLACK = 1e-2
 """Float rounding allowance on the certified distance, in normalised pixel units."""
-TINY_CALL_TIMEOUT_S = 15.0
-"""A call on a small model that takes longer than this is looping without end."""
+WORK_COSINE = 0.3
+"""How closely X_fooling - X must follow the target score's gradient at X for the property checks to count."""
 
 
-def _fool(student, X, target, model, **kw) -> torch.Tensor:
-    call = student.call(NAME, X, target, model, **kw)
+def _fool(student, X, target, model) -> torch.Tensor:
+    call = student.call(NAME, X, target, model)
     call.raise_error(NAME)
     return expect_tensor(call.value, X.shape, "The fooling image")
 
@@ -42,13 +42,18 @@ def unreachable_case(seed: int = 21, target: int = 3):
 
 
 def require_progress(X, X_fooling, target, model) -> None:
-    """Fail unless the fooling image raised the target's score above the input's."""
-    with torch.no_grad():
-        before = float(objectives.class_score(model, X, target))
-        after = float(objectives.class_score(model, X_fooling.to(X.dtype), target))
-    if not after > before:
-        raise no_work("your image moves towards the target class",
-                      f"its score for the target went from {before:.4g} to {after:.4g}. "
+    """Fail unless the image shows the ascent: it fools the model, or it moved along the target
+    score's gradient at X (either way: a descent did the work with the wrong sign)."""
+    if not torch.isfinite(X_fooling).all():
+        raise no_work("your image is a real image", "it holds NaN or infinite values: does a step divide "
+                      "by a gradient norm of zero?")
+    if predicted_class(X_fooling.to(X.dtype), model) == target:
+        return
+    gradient = objectives.gradient(lambda leaf: objectives.class_score(model, leaf, target), X)
+    similarity = abs(objectives.cosine(X_fooling.to(X.dtype) - X, gradient))
+    if not similarity >= WORK_COSINE:
+        raise no_work("your image moves along the gradient of the target's score",
+                      f"its change from X is unrelated to that gradient (cosine {similarity:.2f}). "
                       "Take gradient-ascent steps on the target's score first.")
 
 
@@ -66,7 +71,7 @@ def _case_inputs(case):
 def _student_image(student, case, X, target, model):
     if "image_index" in case:
         return fool_real_image(student, case["image_index"], target)
-    return _fool(student, X, target, model, timeout=TINY_CALL_TIMEOUT_S)
+    return _fool(student, X, target, model)
 
 
 def fools(student, cases) -> str:
@@ -101,8 +106,8 @@ def within_budget(student, cases) -> str:
             if fault.kind != "timeout" or not case.get("unreachable"):
                 raise
             raise CheckFailed(f"The target was out of reach and your loop does not stop after {MAX_ITERATIONS} "
-                              f"iterations: it ran for over {TINY_CALL_TIMEOUT_S:g} s on a small model. "
-                              "Bound the loop (for t in range(100)).") from None
+                              "iterations: on a small model it ran past the time limit. Bound the loop "
+                              f"(for t in range({MAX_ITERATIONS}): ...).") from None
         require_progress(X, X_fooling, target, model)
         _distance_bound(float((X_fooling - X).norm()), MAX_ITERATIONS, why)
     return f"within {MAX_ITERATIONS} steps of the input"
@@ -126,7 +131,7 @@ def input_unchanged(student, cases) -> str:
     """X itself is not modified."""
     for case in cases:
         X, target, model, _ = _case_inputs(case)
-        call = student.call(NAME, X, target, model, timeout=TINY_CALL_TIMEOUT_S)
+        call = student.call(NAME, X, target, model)
         call.raise_error(NAME)
         if not torch.equal(call.args[0].detach(), X):
             raise CheckFailed(f"{NAME} modified its input X in place: work on a copy (X.clone()).")
@@ -138,7 +143,7 @@ def shape_and_dtype(student, cases) -> str:
     """The fooling image has X's shape and dtype (float64 included)."""
     for case in cases:
         X, target, model, _ = _case_inputs(case)
-        call = student.call(NAME, X, target, model, timeout=TINY_CALL_TIMEOUT_S)
+        call = student.call(NAME, X, target, model)
         call.raise_error(NAME)
         value = expect_tensor(call.value, X.shape, "The fooling image")
         if value.dtype != X.dtype:
@@ -147,10 +152,12 @@ def shape_and_dtype(student, cases) -> str:
     return "shape and dtype kept"
 
 
+# Only within_budget has an out-of-reach target: a loop without a cap, correct whenever the target
+# can be reached, then loses that check and no other.
 PUBLIC_CASES = {
     fools: [{"image_index": 0, "target": 6}],
     within_budget: [{"image_index": 0, "target": 6}, {"unreachable": True}],
     stops_when_fooled: [{"seed": 26, "target": 5, "reference_steps": 9}],
-    input_unchanged: [{"seed": 22, "target": 4}],
-    shape_and_dtype: [{"seed": 23, "target": 5, "dtype": "float32"}, {"seed": 24, "target": 6, "dtype": "float64"}],
+    input_unchanged: [{"seed": 22, "target": 8}],
+    shape_and_dtype: [{"seed": 23, "target": 9, "dtype": "float32"}, {"seed": 29, "target": 5, "dtype": "float64"}],
 }

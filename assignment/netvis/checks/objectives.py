@@ -65,6 +65,12 @@ def correlation(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(a @ b) / denominator if denominator > 0 else 0.0
 
 
+def without(v: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
+    """``v`` less its component along ``direction`` (both flattened)."""
+    v, d = v.detach().flatten().double(), direction.detach().flatten().double()
+    return v - (v @ d) / (d @ d).clamp_min(1e-300) * d
+
+
 def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     """Cosine similarity of the flattened tensors (0.0 where either is zero)."""
     a, b = a.detach().flatten().double(), b.detach().flatten().double()

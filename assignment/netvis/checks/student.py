@@ -71,11 +71,9 @@ class Student(Protocol):
     memo: dict
     """Results that several checks share, such as fooling images of the real model."""
 
-    def call(self, name: str, *args, followups=(), with_model_state: bool = False,
-             timeout: Optional[float] = None) -> Call:
-        """Call ``name(*copies of args)``, then again once per dict in ``followups`` (see ``call_function``).
-
-        ``timeout`` (seconds) bounds this call where the student's code runs under a clock."""
+    def call(self, name: str, *args, followups=(), with_model_state: bool = False) -> Call:
+        """Call ``name(*copies of args)``, then again once per dict in ``followups`` (see ``call_function``);
+        CallFault if the call never returns."""
 
     def start_check(self, check_id: str) -> None:
         """A new check begins: its calls run on the namespace as it is at the check's grade cell."""
@@ -158,7 +156,7 @@ class InProcessStudent:
             raise CheckFailed(f"{name} is not defined: run (or keep) the cell that defines it.")
         return fn
 
-    def call(self, name: str, *args, followups=(), with_model_state: bool = False, timeout=None) -> Call:
+    def call(self, name: str, *args, followups=(), with_model_state: bool = False) -> Call:
         fn = self.function(name)
         followups = [{k: copy_argument(v) for k, v in f.items()} for f in followups]
         return call_function(fn, [copy_argument(a) for a in args], followups, with_model_state)
