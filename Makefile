@@ -7,7 +7,7 @@ REFERENCES := build/references/manifest.json
 GRADES := build/grades
 
 .DEFAULT_GOAL := all
-.PHONY: all help venv data check references release answer-key examples grade-examples test bench gradescope
+.PHONY: all help venv data check references release answer-key examples grade-examples test test-fast bench gradescope
 
 all: venv data check references release grade-examples  ## The main job: set up, fetch data, regenerate, grade the samples.
 
@@ -44,8 +44,11 @@ examples: venv  ## Rebuild examples/submissions/ from the solution and tests/cor
 grade-examples: references  ## Grade examples/submissions/ into build/grades/.
 	$(PY) -m autograder grade examples/submissions --out $(GRADES) --workers 2
 
-test: venv data references  ## Run the kit's test suite.
+test: venv data references  ## Run the whole test suite, as CI does (under 10 minutes on 2 cores).
 	$(PY) -m pytest
+
+test-fast: venv data references  ## The everyday tier: everything not marked slow (under 3 minutes).
+	$(PY) -m pytest -m "not slow"
 
 bench: references  ## Measure grading, blur, class visualisation and the notebook; write build/bench.json.
 	$(PY) -m autograder bench

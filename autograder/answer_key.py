@@ -13,25 +13,17 @@ from netvis.config import KIT_ROOT
 ANSWER_KEY_DIR = KIT_ROOT / "build" / "answer_key"
 
 
-def execute_notebook(path: Path, timeout: int = 600, env=None):
+def execute_notebook(path: Path, timeout: int = 600, env=None, allow_errors: bool = False):
     """Execute the notebook at ``path`` in its own folder with nbclient; return it and the seconds taken.
 
-    Raises nbclient's CellExecutionError on the first cell that fails.
+    ``env`` adds variables to the kernel's environment (only the kernel's: threads may run notebooks
+    side by side). Unless ``allow_errors``, raises nbclient's CellExecutionError on the first cell that fails.
     """
     nb = nbformat.read(str(path), as_version=4)
-    saved = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
-    try:
-        start = time.perf_counter()
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-        return nb, time.perf_counter() - start
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
+                   resources={"metadata": {"path": str(path.parent)}}).execute(env=dict(os.environ, **(env or {})))
+    return nb, time.perf_counter() - start
 
 
 def write_answer_key(out_dir: Path = ANSWER_KEY_DIR) -> tuple:

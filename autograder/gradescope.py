@@ -39,7 +39,7 @@ python3 -m autograder gradescope-run --submission "$root/submission" --results "
 
 BUNDLE_LEAVES_OUT = {"course", "dev"}
 """The nbgrader course and the developer tools stay out of the bundle."""
-SOURCES = ["assignment/netvis", "autograder", "solutions/NetworkVisualization.ipynb", "requirements.txt",
+SOURCES = ["assignment/netvis", "assignment/NetworkVisualization.ipynb", "autograder", "solutions/NetworkVisualization.ipynb", "requirements.txt",
            "pyproject.toml", "README.md"]
 
 

@@ -21,12 +21,17 @@ from .results import CheckResult, SubmissionResult
 from .sandbox import Interrupted, SandboxStudent, SandboxUnavailable
 
 
+MAX_INTERRUPTIONS = 20
+"""How often a check may be started again because a notebook cell ended the run it was in (each
+time, that cell is skipped from then on, so this bounds nothing a real notebook reaches)."""
+
+
 def run_check(check, student) -> CheckResult:
     """One check's verdict: its public cases, then its hidden ones. Never raises for the student's code."""
     def verdict(points, message):
         return CheckResult(check.id, points, check.points, message)
 
-    for attempt in range(2):
+    for attempt in range(MAX_INTERRUPTIONS):
         student.start_check(check.id)
         try:
             message = check.run(student, check.public_cases)
@@ -45,7 +50,8 @@ def run_check(check, student) -> CheckResult:
             raise
         except Exception as err:  # the code returned something the check could not even inspect
             return verdict(0, f"The check could not inspect what your code returned ({type(err).__name__}: {err}).")
-    return verdict(0, "Not graded: a notebook cell ended the grading process twice while this check ran.")
+    return verdict(0, f"Not graded: notebook cells ended the grading process {MAX_INTERRUPTIONS} times while this "
+                      "check ran.")
 
 
 def _failed_everywhere(student: str, problem: str, references: str, start: float) -> SubmissionResult:

@@ -4,8 +4,8 @@ A sandbox gets its own user, PID, mount, network, IPC and UTS namespaces. That n
 privilege where unprivileged user namespaces are allowed (most Linux machines, as an ordinary
 user or as root, with or without CAP_SYS_ADMIN). The process that enters them (``enter``,
 outside the new PID namespace) forks the sandbox's init, which builds a private root
-(``build_root``: a tmpfs /tmp, /proc, and read-only binds of the Python runtime, the installed
-packages and the data), pivots into it and drops every capability (``drop_privileges``).
+(``build_root``: a read-only skeleton with a tmpfs /tmp, /proc, and read-only binds of the Python
+runtime, the installed packages and the data), pivots into it and drops every capability (``drop_privileges``).
 
 The user mapping depends on who grades: an ordinary user maps its own uid; root maps a uid of
 its own per sandbox (a helper outside the namespace writes the map, as newuidmap does); root
@@ -68,18 +68,24 @@ def _write(path: str, text: str) -> None:
 
 # ------------------------------------------------------------------ parent side: what to show
 
+DATA_MOUNT = "/netvis-data"
+"""Where the sandbox sees the data folder, wherever it is on the host (``NETVIS_DATA_DIR`` inside)."""
+
+
 def sandbox_binds(data_dir) -> list:
-    """Host folders the sandbox sees, read-only: system libraries, the Python runtime, the
-    installed packages and the data. Never the kit, the references or any submission."""
+    """(host folder, path inside) pairs the sandbox sees, read-only: system libraries, the Python
+    runtime and the installed packages at their own paths, and the data at DATA_MOUNT. Never the
+    kit, the references or any submission."""
     packages = [p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")]
     paths = ["/usr", sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"],
-             *site.getsitepackages(), *packages, str(data_dir)]
+             *site.getsitepackages(), *packages]
     paths = [os.path.realpath(p) for p in paths if p and os.path.isdir(p)]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
         if os.path.isdir(top) and not os.path.islink(top):
             paths.append(top)
     unique = sorted(set(paths))
-    return [p for p in unique if not any(p != q and p.startswith(q + os.sep) for q in unique)]
+    runtime = [p for p in unique if not any(p != q and p.startswith(q + os.sep) for q in unique)]
+    return [(p, p) for p in runtime] + [(os.path.realpath(data_dir), DATA_MOUNT)]
 
 
 _ROOTS = {}
@@ -91,7 +97,7 @@ def prepare_root(binds: list) -> str:
     if key not in _ROOTS:
         root = tempfile.mkdtemp(prefix="netvis-root-")
         atexit.register(shutil.rmtree, root, True)
-        for path in list(binds) + ["/tmp", "/proc", "/dev"]:
+        for path in [target for _, target in binds] + ["/tmp", "/proc", "/dev"]:
             os.makedirs(root + path, exist_ok=True)
         for device in DEVICES:
             open(root + device, "w").close()
@@ -162,12 +168,12 @@ def _finish_map_writer(pid: int, go_write: int, done_read: int) -> None:
 
 
 def build_root(root: str, binds: list) -> None:
-    """Make ``root`` this mount namespace's root: the binds read-only, a fresh tmpfs /tmp and
-    /proc, the host's root detached. Run in the new PID namespace's init, before anything else."""
+    """Make ``root`` this mount namespace's root, read-only: the binds read-only, a fresh tmpfs /tmp
+    and /proc, the host's root detached. Run in the new PID namespace's init, before anything else."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _mount(root, root, None, MS_BIND | MS_REC)
-    for path in binds:
-        _bind_read_only(path, root + path)
+    _bind_read_only(root, root)  # the skeleton is shared by a grader's sandboxes: nobody writes to it
+    for source, target in binds:
+        _bind_read_only(source, root + target)
     for device in DEVICES:
         _mount(device, root + device, None, MS_BIND)
     _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={TMP_SIZE},mode=1777")
@@ -179,6 +185,7 @@ def build_root(root: str, binds: list) -> None:
     _check(_libc.syscall(SYS_PIVOT_ROOT, b".", b"."), "pivot_root")
     _check(_libc.umount2(b".", MNT_DETACH), "detaching the host's root")
     os.chdir("/tmp")
+    os.environ["NETVIS_DATA_DIR"] = DATA_MOUNT
 
 
 def _bind_read_only(source: str, target: str) -> None:
@@ -221,4 +228,15 @@ def observe(hidden_paths: list) -> dict:
     processes = [p for p in os.listdir("/proc") if p.isdigit()] if os.path.isdir("/proc/self") else []
     interfaces = [name for _, name in socket.if_nameindex()]
     return {"pid": os.getpid(), "processes": len(processes), "interfaces": interfaces,
-            "host_paths_visible": visible, "uid": os.getuid(), "python": sys.version.split()[0]}
+            "host_paths_visible": visible, "root_writable": _writable("/"), "uid": os.getuid(),
+            "python": sys.version.split()[0]}
+
+
+def _writable(folder: str) -> bool:
+    try:
+        fd, path = tempfile.mkstemp(dir=folder)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(path)
+    return True

@@ -80,8 +80,10 @@ def _grade_id(cell) -> str:
 
 @lru_cache(maxsize=1)
 def locked_sources() -> dict:
-    """grade_id -> source of every locked code cell of the release that is not a test cell."""
-    release = read_notebook(RELEASE_NOTEBOOK)
+    """grade_id -> source of every locked code cell of the release that is not a test cell.
+
+    Read with nbformat directly: a missing release is the grader's fault, not the student's."""
+    release = nbformat.read(str(RELEASE_NOTEBOOK), as_version=4)
     return {_grade_id(c): c.source for c in release.cells
             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("locked")
             and _grade_id(c) not in CHECKS_BY_ID}

@@ -196,10 +196,9 @@ class SandboxRun:
             if self.lost is None or self.lost == "ended":
                 self.lost = reason
             self.changed.notify_all()
-        try:
-            os.close(self.control)
-        except OSError:
-            pass
+            control, self.control = self.control, None  # close it once: its number may be reused at once
+        if control is not None:
+            os.close(control)
         for sock in (self.main, *self.workers.values()):
             sock.close()
 
@@ -226,7 +225,7 @@ def plan_for(program, isolate: bool, cell_timeout: float, final_extras=()) -> di
 
 def verify_isolation(report: dict) -> None:
     """SandboxUnavailable unless the init saw what a sandbox must: no host files, no network,
-    no process but its own."""
+    no process but its own, nothing writable but its own /tmp."""
     problems = []
     if report.get("host_paths_visible"):
         problems.append(f"host files are visible inside: {', '.join(report['host_paths_visible'])}")
@@ -234,6 +233,8 @@ def verify_isolation(report: dict) -> None:
         problems.append(f"network interfaces are visible inside: {', '.join(report['interfaces'])}")
     if report.get("pid") != 1:
         problems.append("it has no PID namespace of its own")
+    if report.get("root_writable") is not False:
+        problems.append("it can write outside its own /tmp")
     if problems:
         raise SandboxUnavailable("The sandbox is not isolated: " + "; ".join(problems) + ".")
 

@@ -82,7 +82,7 @@ def init_main(main: socket.socket, workers: list, plan: dict, user: dict) -> Non
     os.environ.update(cells.GRADING_ENVIRONMENT, HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp")
     torch.manual_seed(0)
     channels = dict(zip(plan["worker_checks"], workers))
-    namespace, me = cells.new_namespace(), os.getpid()
+    namespace, me, forked = cells.new_namespace(), os.getpid(), set()
     os.setsid()  # the init's session: what a cell starts, and nothing else, is in it
     for step in plan["steps"]:
         if "cell" in step:
@@ -91,11 +91,11 @@ def init_main(main: socket.socket, workers: list, plan: dict, user: dict) -> Non
             wire.send(main, wire.encode({"event": "cell", "number": step["cell"]}))
             error = cells.run_cell(_Cell(step["cell"], step["source"]), namespace, plan["cell_timeout"])
             _only_in(me)
-            end_strays(me)
+            end_strays(me, keep=forked)
             wire.send(main, wire.encode({"event": "cell done", "number": step["cell"], "error": error}))
         else:
             for check_id in step["checks"]:
-                _fork_worker(channels, check_id, namespace, main)
+                forked.add(_fork_worker(channels, check_id, namespace, main))
             wire.send(main, wire.encode({"event": "checkpoint", "checks": step["checks"]}))
     wire.send(main, wire.encode({"event": "done"}))
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # as the namespace's init, reap whatever ends
@@ -103,12 +103,13 @@ def init_main(main: socket.socket, workers: list, plan: dict, user: dict) -> Non
         pass
 
 
-def end_strays(me: int) -> None:
-    """SIGKILL (and reap) every other process of this process's session: the processes a cell or a
-    call started end with it, so that a fork bomb's copies cannot outlive the code that forked them."""
+def end_strays(me: int, keep=()) -> None:
+    """SIGKILL (and reap) every other process of this process's session but ``keep``: the processes
+    a cell or a call started end with it, so that a fork bomb's copies cannot outlive the code that
+    forked them."""
     session = os.getsid(0)
     for _ in range(1000):
-        strays = [pid for pid in _processes() if pid != me and _session_of(pid) == session]
+        strays = [pid for pid in _processes() if pid != me and pid not in keep and _session_of(pid) == session]
         for pid in strays:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -153,14 +154,15 @@ class _Cell:
         self.label = f"<notebook cell {number}>"
 
 
-def _fork_worker(channels: dict, check_id: str, namespace: dict, main: socket.socket) -> None:
+def _fork_worker(channels: dict, check_id: str, namespace: dict, main: socket.socket) -> int:
     """Fork the worker of ``check_id``, with its own socket and output pipe, and let go of both here:
     the worker is then their only holder, so its end shows at once on the grader's side (torch
     keeps one thread: a process whose OpenMP pool has several threads cannot fork safely)."""
     sys.stdout.flush()
     sys.stderr.flush()
     sock, output = channels.pop(check_id)
-    if os.fork() == 0:
+    pid = os.fork()
+    if pid == 0:
         try:
             main.close()
             for other, other_output in channels.values():
@@ -174,6 +176,7 @@ def _fork_worker(channels: dict, check_id: str, namespace: dict, main: socket.so
             os._exit(0)
     sock.close()
     os.close(output)
+    return pid
 
 
 def serve(sock: socket.socket, namespace: dict) -> None:

@@ -22,19 +22,32 @@ class SelfTestFailed(RuntimeError):
     """The sandbox cannot grade the reference solution correctly here; the message says why and what to do."""
 
 
+_PROVEN = {}
+"""(isolate, limits) -> isolation report, for the sandboxes this process has proven."""
+
+
 def self_test(isolate: bool = True, **limits) -> dict:
-    """Grade the reference solution in the sandbox; return the isolation report, or raise SelfTestFailed."""
+    """Grade the reference solution in the sandbox (once per process and setting); return the
+    isolation report, or raise SelfTestFailed."""
+    key = (isolate, tuple(sorted(limits.items())))
+    if key not in _PROVEN:
+        _PROVEN[key] = _prove(isolate, limits)
+    return _PROVEN[key]
+
+
+def _prove(isolate: bool, limits: dict) -> dict:
     try:
         result = grade_notebook(SOLUTION_NOTEBOOK, "self-test", isolate=isolate, **limits)
     except SandboxUnavailable as err:
         advice = HOW_TO_ISOLATE if isolate else "Report this as a bug in the kit."
         raise SelfTestFailed(f"Cannot grade here: the sandbox could not be set up ({err}). {advice}") from None
-    if result.score != result.max_score:
-        failed = "\n".join(f"  {c.id}: {c.message.splitlines()[0]}" for c in result.checks if not c.passed)
-        errors = "\n".join(f"  cell {n}: {e.splitlines()[-1]}" for n, e in result.notebook_errors.items())
-        raise SelfTestFailed(f"Cannot grade here: the reference solution scored {result.score:g}/"
-                             f"{result.max_score:g} in this sandbox, so grades would be wrong. Nothing was "
-                             f"graded.\nFailed checks:\n{failed}" + (f"\nNotebook errors:\n{errors}" if errors else ""))
+    if result.score != result.max_score or result.notebook_errors:
+        failed = "".join(f"\n  {c.id}: {c.message.splitlines()[0]}" for c in result.checks if not c.passed)
+        errors = "".join(f"\n  cell {n}: {e.splitlines()[-1]}" for n, e in result.notebook_errors.items())
+        raise SelfTestFailed(f"Cannot grade here: the reference solution does not run cleanly in this sandbox "
+                             f"(it scored {result.score:g}/{result.max_score:g}), so grades would be wrong. "
+                             "Nothing was graded." + (f"\nFailed checks:{failed}" if failed else "")
+                             + (f"\nNotebook errors:{errors}" if errors else ""))
     return result.isolation
 
 

@@ -16,3 +16,10 @@ def squeezenet():
     """The pretrained SqueezeNet on the CPU, eval mode, frozen."""
     torch.manual_seed(0)
     return netvis.load_pretrained_squeezenet()
+
+
+@pytest.fixture(scope="module")
+def module_monkeypatch():
+    """A monkeypatch that lasts for a module's tests (for module-scoped fixtures)."""
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch

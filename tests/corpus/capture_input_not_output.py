@@ -1,5 +1,5 @@
-"""expect-fail: capture_activations-shapes capture_activations-values filter_visualization_update_step-direction
-Stores the layer's input instead of its output (the filter step, which uses it, goes wrong too)."""
+"""expect-fail: capture_activations-shapes capture_activations-values filter_visualization_update_step-ascends filter_visualization_update_step-direction
+Stores the layer's input instead of its output (the filter step, which uses it, then ascends the wrong quantity)."""
 
 
 def capture_activations(model, X, layers):

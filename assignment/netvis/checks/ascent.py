@@ -117,6 +117,7 @@ def ascends(step: UpdateStep, student, cases) -> str:
         if not after > before:
             raise CheckFailed(f"After one step of {step.name} the objective went from {before:.6g} to "
                               f"{after:.6g}: {MISTAKES['descent']}")
+        step.require_work(case, model, img, delta)
     return "a small step increases the objective"
 
 
