@@ -22,7 +22,7 @@ from .references import load as load_references
 from .reports import read_results, write_grades, write_student
 from .results import read_record
 from .sandbox import SandboxUnavailable
-from .selftest import self_test
+from .selftest import BackgroundSelfTest, SelfTestFailed, refusal
 
 
 def students_in(submissions_dir: Path, shard=(1, 1)) -> list:
@@ -44,14 +44,15 @@ def _is_current(result, notebook: Path, references: str) -> bool:
 
 def grade_directory(submissions_dir: Path, out_dir: Path, workers: int = 1, shard=(1, 1), progress: bool = True,
                     isolate: bool = True, **limits) -> tuple:
-    """Grade every student of the shard into ``out_dir``, after the sandbox's self-test.
+    """Grade every student of the shard into ``out_dir``; nothing is written before the sandbox
+    passes its self-test (which runs beside the first students).
 
     Returns (all results found in ``out_dir``, {student: error} for those that could not be
     graded because of a fault in the grader, not in their notebook). ``limits`` are
     ``grade_notebook``'s time limits.
     """
     submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
-    self_test(isolate, **limits)
+    proof = BackgroundSelfTest(isolate, **limits)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out_dir)
     references = load_references()["manifest"]["fingerprint"]
@@ -63,8 +64,12 @@ def grade_directory(submissions_dir: Path, out_dir: Path, workers: int = 1, shar
         try:
             result = grade_notebook(submissions_dir / student / NOTEBOOK_NAME, student, isolate=isolate,
                                     figures=True, **limits)
+            proof.verdict()
             write_student(out_dir, result)
-        except SandboxUnavailable:
+        except SandboxUnavailable as err:
+            proof.verdict()
+            raise refusal(err, isolate) from None
+        except SelfTestFailed:
             raise
         except Exception:  # a fault of the grader's: this student is not graded, the class goes on
             errors[student] = traceback.format_exc()
@@ -72,9 +77,16 @@ def grade_directory(submissions_dir: Path, out_dir: Path, workers: int = 1, shar
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool, \
             tqdm(total=len(todo), desc="grading", unit="student", disable=not progress) as bar:
-        for future in concurrent.futures.as_completed([pool.submit(grade, s) for s in todo]):
-            future.result()
-            bar.update()
+        futures = [pool.submit(grade, s) for s in todo]
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                future.result()
+                bar.update()
+        except SelfTestFailed:
+            for future in futures:
+                future.cancel()
+            raise
+    proof.verdict()  # also when nobody was left to grade
     results = read_results(out_dir)
     write_grades(out_dir, results)
     return results, errors

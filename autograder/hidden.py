@@ -19,7 +19,7 @@ from netvis.checks.tiny import make_images, make_tiny_model
 from .references import load, save, weights_sha256
 from .solution import solution_namespace
 
-FOOLING_PAIRS = [(1, 821), (3, 261), (11, 443)]
+FOOLING_PAIRS = [(1, 821), (11, 443)]
 """(validation image index, target class): about 7 steps each for the solution, so that the checks stay fast."""
 SALIENCY_SEEDS = (101, 102)
 CLASS_STEP_TARGETS = [(111, {"target": 3}), (112, {"target": 8})]

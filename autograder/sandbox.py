@@ -6,8 +6,10 @@ init in fresh namespaces (``sandbox_child``, ``isolation``); the init runs the c
 worker per check at the check's checkpoint. A call goes to that check's worker. A fault costs
 only what it touches:
 
-- a call that runs past its time limit, floods the output or sends garbage kills the run; the
-  check fails with the cause, and the next check starts a fresh run (the notebook runs again);
+- a call that runs past its time limit fails its check, and its worker is ended (by the init,
+  once the notebook is done; else the whole run ends, and the next check starts a fresh run, the
+  notebook running again);
+- a call that floods the output or sends garbage fails its check and ends the run;
 - a worker that exits or crashes fails its own check; the run goes on;
 - a cell that runs past its budget is stopped (the next cell runs); a cell that hangs on or ends
   the init's process is skipped in every later run; neither costs a check.
@@ -202,6 +204,21 @@ class SandboxRun:
         for sock in (self.main, *self.workers.values()):
             sock.close()
 
+    def end_worker(self, check_id: str) -> None:
+        """End one check's worker, the other workers going on; where the init cannot do that (the
+        notebook still runs) or does not within a second, end the whole run."""
+        sock = self.workers[check_id]
+        if self.notebook_done and self.lost is None:
+            try:
+                wire.send(self.main, wire.encode({"end worker": check_id}))
+                sock.settimeout(1.0)
+                while sock.recv(65536):  # the worker's last words, if any, then its end
+                    pass
+                return
+            except (OSError, socket.timeout):
+                pass
+        self.kill("call")
+
     def printed(self) -> bytes:
         return bytes(self.output.kept)
 
@@ -351,7 +368,7 @@ class SandboxStudent:
                 if isinstance(response, dict) and response.get("id") == request["id"]:
                     return response
         except socket.timeout:
-            run.kill("call")
+            run.end_worker(self.check)
             raise CallFault("timeout", f"Your code did not finish in time while {what} (the limit was "
                             f"{limit:g} s): is there a loop that never ends?") from None
         except wire.WireError as err:

@@ -82,7 +82,7 @@ def init_main(main: socket.socket, workers: list, plan: dict, user: dict) -> Non
     os.environ.update(cells.GRADING_ENVIRONMENT, HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp")
     torch.manual_seed(0)
     channels = dict(zip(plan["worker_checks"], workers))
-    namespace, me, forked = cells.new_namespace(), os.getpid(), set()
+    namespace, me, forked = cells.new_namespace(), os.getpid(), {}
     os.setsid()  # the init's session: what a cell starts, and nothing else, is in it
     for step in plan["steps"]:
         if "cell" in step:
@@ -91,16 +91,31 @@ def init_main(main: socket.socket, workers: list, plan: dict, user: dict) -> Non
             wire.send(main, wire.encode({"event": "cell", "number": step["cell"]}))
             error = cells.run_cell(_Cell(step["cell"], step["source"]), namespace, plan["cell_timeout"])
             _only_in(me)
-            end_strays(me, keep=forked)
+            end_strays(me, keep=set(forked.values()))
             wire.send(main, wire.encode({"event": "cell done", "number": step["cell"], "error": error}))
         else:
             for check_id in step["checks"]:
-                forked.add(_fork_worker(channels, check_id, namespace, main))
+                forked[check_id] = _fork_worker(channels, check_id, namespace, main)
             wire.send(main, wire.encode({"event": "checkpoint", "checks": step["checks"]}))
     wire.send(main, wire.encode({"event": "done"}))
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # as the namespace's init, reap whatever ends
-    while main.recv(4096):
-        pass
+    _end_workers_on_request(main, forked)
+
+
+def _end_workers_on_request(main: socket.socket, forked: dict) -> None:
+    """Until the grader closes the socket: end the worker (and its session's processes) of each
+    check the grader names, e.g. one whose call ran out of time. The other workers go on."""
+    while True:
+        try:
+            request = wire.decode(wire.receive(main, MAX_MESSAGE_BYTES))
+        except (EOFError, OSError, wire.WireError):
+            return
+        pid = forked.get(request.get("end worker") if isinstance(request, dict) else None)
+        if pid:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def end_strays(me: int, keep=()) -> None:

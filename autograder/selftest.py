@@ -35,12 +35,17 @@ def self_test(isolate: bool = True, **limits) -> dict:
     return _PROVEN[key]
 
 
+def refusal(err: SandboxUnavailable, isolate: bool) -> SelfTestFailed:
+    """The refusal to grade where the sandbox cannot be set up: why, and what to do."""
+    advice = HOW_TO_ISOLATE if isolate else "Report this as a bug in the kit."
+    return SelfTestFailed(f"Cannot grade here: the sandbox could not be set up ({err}). {advice}")
+
+
 def _prove(isolate: bool, limits: dict) -> dict:
     try:
         result = grade_notebook(SOLUTION_NOTEBOOK, "self-test", isolate=isolate, **limits)
     except SandboxUnavailable as err:
-        advice = HOW_TO_ISOLATE if isolate else "Report this as a bug in the kit."
-        raise SelfTestFailed(f"Cannot grade here: the sandbox could not be set up ({err}). {advice}") from None
+        raise refusal(err, isolate) from None
     if result.score != result.max_score or result.notebook_errors:
         failed = "".join(f"\n  {c.id}: {c.message.splitlines()[0]}" for c in result.checks if not c.passed)
         errors = "".join(f"\n  cell {n}: {e.splitlines()[-1]}" for n, e in result.notebook_errors.items())
@@ -51,25 +56,35 @@ def _prove(isolate: bool, limits: dict) -> dict:
     return result.isolation
 
 
-def grade_one_after_self_test(path, student: str, isolate: bool = True, **limits):
-    """Grade one notebook while the self-test runs beside it (a second core does the proof);
-    return its result only if the self-test passes, else raise SelfTestFailed."""
-    failures = []
+class BackgroundSelfTest:
+    """The self-test on another core while grading starts: ``verdict()`` waits for it and raises
+    SelfTestFailed if it failed. Nothing graded may be written before ``verdict()`` returns."""
 
-    def prove() -> None:
+    def __init__(self, isolate: bool = True, **limits):
+        self.failure = None
+        self.thread = threading.Thread(target=self._prove, args=(isolate, limits), daemon=True)
+        self.thread.start()
+
+    def _prove(self, isolate: bool, limits: dict) -> None:
         try:
             self_test(isolate, **limits)
         except SelfTestFailed as err:
-            failures.append(err)
+            self.failure = err
 
-    proof = threading.Thread(target=prove)
-    proof.start()
+    def verdict(self) -> None:
+        self.thread.join()
+        if self.failure is not None:
+            raise self.failure
+
+
+def grade_one_after_self_test(path, student: str, isolate: bool = True, **limits):
+    """Grade one notebook while the self-test runs beside it; return its result only if the
+    self-test passes, else raise SelfTestFailed."""
+    proof = BackgroundSelfTest(isolate, **limits)
     try:
         result = grade_notebook(path, student, isolate=isolate, **limits)
     except SandboxUnavailable as err:
-        failures.append(SelfTestFailed(f"Cannot grade here: the sandbox could not be set up ({err}). {HOW_TO_ISOLATE}"))
-    finally:
-        proof.join()
-    if failures:
-        raise failures[0]
+        proof.verdict()  # its reason first, if it has one
+        raise refusal(err, isolate) from None
+    proof.verdict()
     return result

@@ -1,5 +1,7 @@
 """The batch grader at class scale: the table, resuming, sharding on Slurm and Kubernetes, faults
 that cost one student, and the Gradescope bundle."""
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -33,23 +35,23 @@ def _scores(results) -> dict:
 
 @pytest.fixture(scope="module")
 def whole(tmp_path_factory):
-    """The sample submissions graded in one plain run, one worker: (output folder, results)."""
+    """The sample submissions graded by `grade --workers 2`, as an instructor runs it:
+    (output folder, results, what it printed on stdout and stderr)."""
     out = tmp_path_factory.mktemp("whole")
-    results, errors = grade_directory(EXAMPLES_DIR, out, progress=False)
-    assert not errors
-    return out, results
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        assert autograder_main(["grade", str(EXAMPLES_DIR), "--out", str(out), "--workers", "2"]) == 0
+    return out, read_results(out), stdout.getvalue(), stderr.getvalue()
 
 
-def test_grade_prints_the_table_with_two_workers_and_nothing_of_the_solution(whole, tmp_path, capfd):
-    assert autograder_main(["grade", str(EXAMPLES_DIR), "--out", str(tmp_path), "--workers", "2"]) == 0
-    printed = capfd.readouterr()
-    lines = printed.out.splitlines()
+def test_grade_prints_the_table_with_two_workers_and_nothing_of_the_solution(whole):
+    out, _, stdout, stderr = whole
+    lines = stdout.splitlines()
     assert lines[0].split() == ["student", "saliency", "fooling", "class_vis", "capture", "filter_vis", "total"]
     assert [line.split()[0] for line in lines[1:6]] == sorted(p.name for p in EXAMPLES_DIR.iterdir())
     assert lines[5].split()[-1] == "38/38"
-    assert "Fooled the model" not in printed.out + printed.err  # the solution's own prints stay silent
-    assert (tmp_path / "grades.csv").read_text() == (whole[0] / "grades.csv").read_text()
-    page = (tmp_path / "class_l2_added" / "feedback.html").read_text()
+    assert "Fooled the model" not in stdout + stderr  # the solution's own prints stay silent
+    page = (out / "class_l2_added" / "feedback.html").read_text()
     assert "Your saliency maps" in page and "Class visualisation" in page and "Reference fooling image" in page
 
 
@@ -72,18 +74,18 @@ def _kubernetes_pod(index, count, submissions, out) -> subprocess.Popen:
     return subprocess.Popen(command, env=env, cwd=KIT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def test_slurm_tasks_and_kubernetes_pods_at_once_merge_into_one_run(whole, tmp_path):
-    """Two Slurm array tasks and two Indexed Job pods, all four at once on this machine; each pair
+def test_slurm_tasks_and_kubernetes_pods_run_at_once_and_merge_into_one_run(whole, tmp_path):
+    """Two Slurm array tasks at once on this machine, then two Indexed Job pods at once; each pair
     shares one output folder, as on a cluster's shared file system."""
     students = ["class_l2_added", "saliency_squeeze", "solution"]
     for student in students:
         shutil.copytree(EXAMPLES_DIR / student, tmp_path / "class" / student)
-    tasks = [_slurm_task(i, 2, tmp_path / "class", tmp_path / "slurm") for i in (1, 2)]
-    tasks += [_kubernetes_pod(i, 2, tmp_path / "class", tmp_path / "k8s") for i in (0, 1)]
-    for task in tasks:
-        assert task.wait(timeout=600) == 0, task.stderr.read()[-2000:]
+    for start, ids in ((_slurm_task, (1, 2)), (_kubernetes_pod, (0, 1))):
+        tasks = [start(i, 2, tmp_path / "class", tmp_path / start.__name__) for i in ids]
+        for task in tasks:
+            assert task.wait(timeout=600) == 0, task.stderr.read()[-2000:]
     expected = {s: scores for s, scores in _scores(whole[1]).items() if s in students}
-    for out in ("slurm", "k8s"):
+    for out in ("_slurm_task", "_kubernetes_pod"):
         assert _scores(merge([tmp_path / out], tmp_path / out)) == expected
         assert not list((tmp_path / out).glob("**/.*.tmp"))
 

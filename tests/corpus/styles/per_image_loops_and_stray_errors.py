@@ -1,7 +1,10 @@
 """expect-fail: none
-Correct, one image at a time, with the objective through img.norm() ** 2."""
-
-
+Every function one image at a time (the objective through img.norm() ** 2), and stray cells
+that raise: a typo above the stubs, a missing file below a demo, an experiment that puts the
+model in training mode. None of them costs a point."""
+# %% before compute_saliency_maps
+print(X_tensr.shape)  # typo: this cell raises NameError, the kernel goes on
+# %% compute_saliency_maps
 def compute_saliency_maps(X, y, model):
     model.eval()
     maps = []
@@ -10,8 +13,12 @@ def compute_saliency_maps(X, y, model):
         model(image)[0, label].backward()
         maps.append(image.grad[0].abs().max(dim=0)[0])
     return torch.stack(maps)
-
-
+# %% after compute_saliency_maps
+import numpy as np
+np.load("my_own_file.npy")  # a file that is not there
+# %% before make_fooling_image
+model.train()  # a stray experiment; the functions must cope with the mode anyway
+# %% make_fooling_image
 def make_fooling_image(X, target_y, model):
     X_fooling = X.clone().requires_grad_()
     for _ in range(100):
@@ -25,15 +32,13 @@ def make_fooling_image(X, target_y, model):
         X_fooling.data.add_(dX)
         X_fooling.grad.data.zero_()
     return X_fooling.detach().clone()
-
-
+# %% class_visualization_update_step
 def class_visualization_update_step(img, model, target_y, l2_reg, learning_rate):
     img.grad = None
     objective = model(img)[0, target_y] - l2_reg * img.norm() ** 2
     objective.backward()
     img.data.add_(learning_rate * img.grad.data / img.grad.data.norm())
-
-
+# %% capture_activations
 def capture_activations(model, X, layers):
     activations = {}
     handles = []
@@ -47,8 +52,7 @@ def capture_activations(model, X, layers):
     finally:
         while handles:
             handles.pop().remove()
-
-
+# %% filter_visualization_update_step
 def filter_visualization_update_step(img, model, layer, channel, l2_reg, learning_rate):
     img.grad = None
     target = capture_activations(model, img, [layer])[layer][0, channel]

@@ -1,5 +1,31 @@
 """expect-fail: none
-Module-level constants in the function's own cell, and a helper defined there too."""
+Helpers, imports and constants in cells of their own above the stubs (the saliency and class
+steps use them), and module-level constants and a helper in the function's own cell (fooling,
+capture)."""
+# %% before compute_saliency_maps
+import torch.nn.functional as F
+# %% before compute_saliency_maps
+STEP_SIZE = 1.0
+
+
+def _unit(g):
+    """g scaled to unit L2 norm."""
+    return g / g.norm()
+# %% compute_saliency_maps
+def compute_saliency_maps(X, y, model):
+    model.eval()
+    X = X.clone().requires_grad_()
+    scores = model(X)
+    loss = -F.nll_loss(scores, y, reduction="sum")  # the sum of the correct scores
+    loss.backward()
+    return X.grad.abs().max(dim=1).values
+# %% class_visualization_update_step
+def class_visualization_update_step(img, model, target_y, l2_reg, learning_rate):
+    objective = model(img)[0, target_y] - l2_reg * img.pow(2).sum()
+    objective.backward()
+    with torch.no_grad():
+        img += learning_rate * _unit(img.grad)
+        img.grad.zero_()
 # %% make_fooling_image
 MAX_ITERS = 100
 LEARNING_RATE = 1

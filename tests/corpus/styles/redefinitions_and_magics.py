@@ -1,5 +1,13 @@
 """expect-fail: none
-A first draft in the stub cell, then a fixed version in a new cell below it: the later definition wins."""
+IPython syntax everywhere (%load_ext, %time, %%time, !pip, !ls, ?, %matplotlib; shell commands
+never run), and first drafts in the stub cells with fixed versions in new cells below: the later
+definition wins."""
+# %% before compute_saliency_maps
+%load_ext autoreload
+%autoreload 2
+!pip --version
+files = !ls
+torch.zeros?
 # %% compute_saliency_maps
 def compute_saliency_maps(X, y, model):
     # first try: forgot the absolute value and the batch
@@ -7,6 +15,7 @@ def compute_saliency_maps(X, y, model):
     model(X)[0, y[0]].backward()
     return X.grad[:, 0]
 # %% after compute_saliency_maps
+%%time
 def compute_saliency_maps(X, y, model):
     model.eval()
     X = X.clone().requires_grad_()
@@ -24,3 +33,6 @@ def class_visualization_update_step(img, model, target_y, l2_reg, learning_rate)
     with torch.no_grad():
         img.add_(learning_rate * img.grad / img.grad.norm())
         img.grad = None
+# %% after compute_saliency_maps
+%time saliency_check = compute_saliency_maps(preprocess(X[:2]), torch.as_tensor(y[:2]), model)
+%matplotlib inline
