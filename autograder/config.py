@@ -33,3 +33,5 @@ CELL_TIMEOUT_S = float(os.environ.get("NETVIS_CELL_TIMEOUT_S", 30))
 """Wall-clock budget of one notebook cell (demos run with nbgrader's short GRADING settings)."""
 SUBMISSION_TIMEOUT_S = float(os.environ.get("NETVIS_SUBMISSION_TIMEOUT_S", 600))
 """Wall-clock budget of one submission: its notebook's runs and all its checks."""
+FIGURES_TIMEOUT_S = float(os.environ.get("NETVIS_FIGURES_TIMEOUT_S", 20))
+"""Wall-clock limit on each call that draws the student's pictures for the feedback page (no points)."""

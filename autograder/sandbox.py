@@ -6,9 +6,8 @@ init in fresh namespaces (``sandbox_child``, ``isolation``); the init runs the c
 worker per check at the check's checkpoint. A call goes to that check's worker. A fault costs
 only what it touches:
 
-- a call that runs past its time limit fails its check, and its worker is ended (by the init,
-  once the notebook is done; else the whole run ends, and the next check starts a fresh run, the
-  notebook running again);
+- a call that runs past its time limit fails its check, and its worker (with its process group)
+  is ended; the other workers go on;
 - a call that floods the output or sends garbage fails its check and ends the run;
 - a worker that exits or crashes fails its own check; the run goes on;
 - a cell that runs past its budget is stopped (the next cell runs); a cell that hangs on or ends
@@ -18,6 +17,7 @@ Everything a submission gets is bounded by one wall-clock budget per submission.
 """
 import os
 import selectors
+import signal
 import shutil
 import socket
 import tempfile
@@ -92,7 +92,9 @@ class SandboxRun:
     def __init__(self, plan: dict, checks: list):
         self.plan, self.checks, self.workers = plan, checks, {}
         self.cell_errors, self.timed_out, self.available = {}, set(), set()
-        self.isolation = self.failure = self.lost = self.running_cell = self.flooded = None
+        self.isolation = self.failure = self.lost = self.running_cell = self.flooded = self.init_pid = None
+        self.worker_pids = {}
+        """check id -> the worker's pid inside the run's PID namespace (as the init reports it)."""
         self.notebook_done = False
         self.changed = threading.Condition()
         self.main, theirs = socket.socketpair()
@@ -149,7 +151,9 @@ class SandboxRun:
         with self.changed:
             if kind in ("started", "failed", "isolated") and self.isolation is not None:
                 raise wire.WireError("a setup report after the submission's code started")
-            if kind == "failed":
+            if kind == "started":
+                self.init_pid = event.get("pid")
+            elif kind == "failed":
                 self.failure = f"{event.get('step')}: {event.get('error')}"
             elif kind == "isolated":
                 self.isolation = event.get("report")
@@ -165,6 +169,7 @@ class SandboxRun:
                 self.running_cell = None
             elif kind == "checkpoint":
                 self.available.update(str(c) for c in event.get("checks", []))
+                self.worker_pids.update(event.get("pids", {}))
             elif kind == "done":
                 self.notebook_done = True
             self.changed.notify_all()
@@ -205,12 +210,13 @@ class SandboxRun:
             sock.close()
 
     def end_worker(self, check_id: str) -> None:
-        """End one check's worker, the other workers going on; where the init cannot do that (the
-        notebook still runs) or does not within a second, end the whole run."""
-        sock = self.workers[check_id]
-        if self.notebook_done and self.lost is None:
+        """End one check's worker and its process group, the other workers going on (the whole run
+        ends where the worker cannot be found, or does not end within a second)."""
+        pid = _outer_pid(self.init_pid, self.worker_pids.get(check_id))
+        if pid is not None and self.lost is None:
             try:
-                wire.send(self.main, wire.encode({"end worker": check_id}))
+                os.killpg(pid, signal.SIGKILL)
+                sock = self.workers[check_id]
                 sock.settimeout(1.0)
                 while sock.recv(65536):  # the worker's last words, if any, then its end
                     pass
@@ -221,6 +227,22 @@ class SandboxRun:
 
     def printed(self) -> bytes:
         return bytes(self.output.kept)
+
+
+def _outer_pid(init_pid, inner_pid):
+    """The pid, as this process sees it, of the init's child whose pid inside the PID namespace is
+    ``inner_pid`` (only the init's children qualify, whatever the init claims); None if none."""
+    if not isinstance(init_pid, int) or not isinstance(inner_pid, int):
+        return None
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
+            if int(fields["PPid"]) == init_pid and int(fields["NSpid"].split()[-1]) == inner_pid:
+                return int(entry)
+        except (OSError, KeyError, ValueError):
+            continue
+    return None
 
 
 def plan_for(program, isolate: bool, cell_timeout: float, final_extras=()) -> dict:
@@ -333,12 +355,13 @@ class SandboxStudent:
 
     # -- calls
     def call(self, name: str, *args, followups=(), with_model_state: bool = False) -> Call:
-        """The student's call in this check's worker; a call whose models are all small TinyNets gets
-        TINY_CALL_TIMEOUT_S, any other the rest of the check's time."""
+        """The student's call in this check's worker. It gets TINY_CALL_TIMEOUT_S where its models are
+        all small TinyNets, FIGURES_TIMEOUT_S for the feedback pictures, else the rest of the check's time."""
         small = all(isinstance(a, TinyNet) for a in args if hasattr(a, "parameters"))
         request = {"function": name, "args": list(args), "with_model_state": with_model_state,
                    "followups": [{str(k): v for k, v in f.items()} for f in followups]}
-        response = self._exchange(request, config.TINY_CALL_TIMEOUT_S if small else self.timeout, f"running {name}")
+        limit = config.FIGURES_TIMEOUT_S if self.check == FIGURES else config.TINY_CALL_TIMEOUT_S if small else self.timeout
+        response = self._exchange(request, limit, f"running {name}")
         if response.get("undefined"):
             raise CheckFailed(f"{name} is not defined where this check's test cell is: keep the cell with "
                               f"`def {name}(...)` above it, and make sure that cell runs without errors.")
@@ -352,7 +375,7 @@ class SandboxStudent:
     def visualize_class(self, model, target: int, iterations: int, image_size: int):
         """The uint8 image (H, W, 3) the student's class step makes from the standard noise."""
         request = {"program": "class visualization", "args": [model, target, iterations, image_size]}
-        return self._exchange(request, self.timeout, "drawing your class visualisation")["value"]
+        return self._exchange(request, config.FIGURES_TIMEOUT_S, "drawing your class visualisation")["value"]
 
     def _exchange(self, request: dict, limit: float, what: str) -> dict:
         sock = self._worker_socket()
