@@ -54,13 +54,13 @@ def run_check(check, student) -> CheckResult:
                       "check ran.")
 
 
-def _failed_everywhere(student: str, problem: str, references: str, start: float) -> SubmissionResult:
+def _failed_everywhere(student_id: str, problem: str, references: str, start: float) -> SubmissionResult:
     checks = [CheckResult(c.id, 0, c.points, problem) for c in CHECKS]
-    return SubmissionResult(student, checks, references=references, problem=problem,
+    return SubmissionResult(student_id, checks, references=references, problem=problem,
                             seconds=time.perf_counter() - start)
 
 
-def grade_notebook(path: Path, student: str, isolate: bool = True, timeout: float = config.CALL_TIMEOUT_S,
+def grade_notebook(path: Path, student_id: str, isolate: bool = True, timeout: float = config.CALL_TIMEOUT_S,
                    cell_timeout: float = config.CELL_TIMEOUT_S, budget: float = config.SUBMISSION_TIMEOUT_S,
                    figures: bool = False) -> SubmissionResult:
     """Grade the notebook at ``path`` in sandboxes. Never raises for anything the submission does;
@@ -74,24 +74,24 @@ def grade_notebook(path: Path, student: str, isolate: bool = True, timeout: floa
         program = read_program(path)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except SubmissionError as err:
-        return _failed_everywhere(student, str(err), references, start)
-    sandbox = SandboxStudent(program, isolate=isolate, timeout=timeout, cell_timeout=cell_timeout, budget=budget,
+        return _failed_everywhere(student_id, str(err), references, start)
+    student = SandboxStudent(program, isolate=isolate, timeout=timeout, cell_timeout=cell_timeout, budget=budget,
                              figures=figures)
     try:
-        checks = [run_check(check, sandbox) for check in CHECKS]
-        pictures = _figures(sandbox) if figures else {}
+        checks = [run_check(check, student) for check in CHECKS]
+        pictures = _figures(student) if figures else {}
     finally:
-        sandbox.close()
-    return SubmissionResult(student, checks, notebook_sha256=digest, references=references,
-                            notebook_errors={str(k): v for k, v in sorted(sandbox.cell_errors.items())},
-                            isolation=sandbox.isolation or {}, printed=sandbox.printed(),
+        student.close()
+    return SubmissionResult(student_id, checks, notebook_sha256=digest, references=references,
+                            notebook_errors={str(k): v for k, v in sorted(student.cell_errors.items())},
+                            isolation=student.isolation or {}, printed=student.printed(),
                             seconds=time.perf_counter() - start, figures=pictures)
 
 
-def _figures(sandbox) -> dict:
+def _figures(student) -> dict:
     from .feedback_figures import student_figures  # matplotlib, only when pictures are wanted
 
-    return student_figures(sandbox)
+    return student_figures(student)
 
 
 @contextlib.contextmanager
@@ -106,12 +106,12 @@ def grading_environment():
             os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
 
 
-def grade_in_process(path: Path, student: str) -> SubmissionResult:
+def grade_in_process(path: Path, student_id: str) -> SubmissionResult:
     """Grade a trusted notebook in this process, each check at its grade cell (the kit's tests)."""
     start, path = time.perf_counter(), Path(path)
     program = read_program(path)
     namespace, errors, verdicts = new_namespace(), {}, {}
-    student_functions = InProcessStudent(namespace)
+    student = InProcessStudent(namespace)
     with grading_environment():
         for step in program.steps:
             if isinstance(step, CodeCell):
@@ -119,7 +119,7 @@ def grade_in_process(path: Path, student: str) -> SubmissionResult:
                 if error:
                     errors[str(step.number)] = error
             else:
-                verdicts.update((c, run_check(CHECKS_BY_ID[c], student_functions)) for c in step.checks)
-    return SubmissionResult(student, [verdicts[c.id] for c in CHECKS], notebook_sha256=hashlib.sha256(
+                verdicts.update((c, run_check(CHECKS_BY_ID[c], student)) for c in step.checks)
+    return SubmissionResult(student_id, [verdicts[c.id] for c in CHECKS], notebook_sha256=hashlib.sha256(
         path.read_bytes()).hexdigest(), references=load_references()["manifest"]["fingerprint"],
         notebook_errors=errors, seconds=time.perf_counter() - start)

@@ -58,14 +58,21 @@ def require_progress(X, X_fooling, target, model) -> None:
 
 
 def _case_inputs(case):
-    """(X, target, model, the case's name for messages) for a case on a real or a small model."""
+    """(X, target, model) for a case on a real or a small model."""
     if "image_index" in case:
-        return real_image(case["image_index"]), case["target"], real_model(), "a validation image"
+        return real_image(case["image_index"]), case["target"], real_model()
     if case.get("unreachable"):
-        return (*unreachable_case(), "an out-of-reach target")
+        return unreachable_case()
     dtype = getattr(torch, case.get("dtype", "float32"))
-    return (make_images(case["seed"], 1, dtype), case["target"], make_tiny_model(case["seed"], dtype=dtype),
-            "a small model")
+    return make_images(case["seed"], 1, dtype), case["target"], make_tiny_model(case["seed"], dtype=dtype)
+
+
+def _call(student, case):
+    """(X, target, model, the Call) of the student's function on one case."""
+    X, target, model = _case_inputs(case)
+    call = student.call(NAME, X, target, model)
+    call.raise_error(NAME)
+    return X, target, model, call
 
 
 def _student_image(student, case, X, target, model):
@@ -77,7 +84,7 @@ def _student_image(student, case, X, target, model):
 def fools(student, cases) -> str:
     """The returned image is classified as the target."""
     for case in cases:
-        X, target, model, _ = _case_inputs(case)
+        X, target, model = _case_inputs(case)
         X_fooling = _student_image(student, case, X, target, model)
         predicted = predicted_class(X_fooling, model)
         if predicted != target:
@@ -99,7 +106,7 @@ def within_budget(student, cases) -> str:
     """At most 100 normalised steps away from the input, even when the target is out of reach."""
     why = f"take steps dX = learning_rate * g / ||g||_2 and stop after {MAX_ITERATIONS} iterations."
     for case in cases:
-        X, target, model, _ = _case_inputs(case)
+        X, target, model = _case_inputs(case)
         try:
             X_fooling = _student_image(student, case, X, target, model)
         except CallFault as fault:
@@ -116,7 +123,7 @@ def within_budget(student, cases) -> str:
 def stops_when_fooled(student, cases) -> str:
     """No further steps once the model predicts the target."""
     for case in cases:
-        X, target, model, _ = _case_inputs(case)
+        X, target, model = _case_inputs(case)
         X_fooling = _student_image(student, case, X, target, model)
         if predicted_class(X_fooling, model) != target:
             raise no_work("your image fools the model", "it is not classified as the target, so there is no "
@@ -130,9 +137,7 @@ def stops_when_fooled(student, cases) -> str:
 def input_unchanged(student, cases) -> str:
     """X itself is not modified."""
     for case in cases:
-        X, target, model, _ = _case_inputs(case)
-        call = student.call(NAME, X, target, model)
-        call.raise_error(NAME)
+        X, target, model, call = _call(student, case)
         if not torch.equal(call.args[0].detach(), X):
             raise CheckFailed(f"{NAME} modified its input X in place: work on a copy (X.clone()).")
         require_progress(X, expect_tensor(call.value, X.shape, "The fooling image"), target, model)
@@ -142,9 +147,7 @@ def input_unchanged(student, cases) -> str:
 def shape_and_dtype(student, cases) -> str:
     """The fooling image has X's shape and dtype (float64 included)."""
     for case in cases:
-        X, target, model, _ = _case_inputs(case)
-        call = student.call(NAME, X, target, model)
-        call.raise_error(NAME)
+        X, target, model, call = _call(student, case)
         value = expect_tensor(call.value, X.shape, "The fooling image")
         if value.dtype != X.dtype:
             raise CheckFailed(f"For a {X.dtype} input the fooling image is {value.dtype}: keep X's dtype (and device).")
