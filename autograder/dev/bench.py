@@ -108,7 +108,7 @@ def bench_grading_latency() -> list:
         nbgrader("autograde", "netvis", course_dir=course)
         anchor = time.perf_counter() - start
     return [_row("grading one submission, cold command", cold, "s", "nbgrader autograde", anchor,
-                 speedup=True, goal=5.0),
+                 speedup=True, note="starts Python and torch, self-tests the sandbox"),
             _row("grading one submission, warm grader", warm, "s", "nbgrader autograde", anchor,
                  speedup=True, goal=5.0, note="per submission once the grader runs, as in a batch")]
 
