@@ -87,8 +87,9 @@ def test_release_runs_until_the_first_stub():
 
 
 @pytest.mark.slow
-def test_solution_notebook_executes_with_figures_and_fooling():
-    nb, seconds = execute_notebook(SOLUTION_NOTEBOOK)
+def test_solution_notebook_validates_with_figures_and_fooling():
+    """As nbgrader Validate runs it (short demos); tests/test_browser.py runs the full demos in JupyterLab."""
+    nb, seconds = execute_notebook(SOLUTION_NOTEBOOK, env={"NBGRADER_EXECUTION": "validate"})
     print(f"solution notebook executed in {seconds:.1f} s")
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
@@ -96,7 +97,7 @@ def test_solution_notebook_executes_with_figures_and_fooling():
     assert re.search(r"Fooled the model after \d+ iterations", printed)
     assert printed.count(": ok,") >= len(CHECKS)
     figures = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(figures) >= 10  # images, saliency, fooling, 3 classes, feature maps, filters
+    assert len(figures) >= 7  # images, saliency, fooling, a class, feature maps, a filter
 
 
 def test_sample_submissions_are_up_to_date(tmp_path):

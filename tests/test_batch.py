@@ -17,9 +17,8 @@ import yaml
 from autograder import batch
 from autograder.__main__ import main as autograder_main
 from autograder.batch import grade_directory, merge
-from autograder.dev.variants import EXAMPLES_DIR, write_class
+from autograder.dev.variants import EXAMPLES_DIR
 from autograder.gradescope import write_bundle
-from autograder.grading import grade_notebook
 from autograder.reports import read_results
 from netvis.config import KIT_ROOT
 
@@ -27,6 +26,8 @@ pytestmark = pytest.mark.slow
 
 NOTEBOOK = "NetworkVisualization.ipynb"
 CLUSTER = KIT_ROOT / "examples" / "cluster"
+ONE_CPU = {"OMP_NUM_THREADS": "1"}
+"""Four shard processes share this machine's two cores, as if each were given one by the scheduler."""
 
 
 def _scores(results) -> dict:
@@ -55,13 +56,8 @@ def test_grade_prints_the_table_with_two_workers_and_nothing_of_the_solution(who
     assert "Your saliency maps" in page and "Class visualisation" in page and "Reference fooling image" in page
 
 
-def test_the_same_submission_scores_the_same_each_time():
-    notebook = EXAMPLES_DIR / "class_l2_added" / NOTEBOOK
-    assert len({tuple((c.id, c.points) for c in grade_notebook(notebook, "s").checks) for _ in range(3)}) == 1
-
-
 def _slurm_task(index, count, submissions, out) -> subprocess.Popen:
-    env = dict(os.environ, SLURM_ARRAY_TASK_ID=str(index), SLURM_ARRAY_TASK_COUNT=str(count),
+    env = dict(os.environ, **ONE_CPU, SLURM_ARRAY_TASK_ID=str(index), SLURM_ARRAY_TASK_COUNT=str(count),
                SLURM_SUBMIT_DIR=str(KIT_ROOT), SLURM_CPUS_PER_TASK="1", SUBMISSIONS=str(submissions), OUT=str(out))
     return subprocess.Popen(["bash", str(CLUSTER / "grade-array.sbatch")], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
@@ -69,44 +65,45 @@ def _slurm_task(index, count, submissions, out) -> subprocess.Popen:
 
 def _kubernetes_pod(index, count, submissions, out) -> subprocess.Popen:
     container = yaml.safe_load((CLUSTER / "grade-indexed-job.yaml").read_text())["spec"]["template"]["spec"]["containers"][0]
-    env = dict(os.environ, JOB_COMPLETION_INDEX=str(index), SUBMISSIONS=str(submissions), OUT=str(out), SHARDS=str(count))
+    env = dict(os.environ, **ONE_CPU, JOB_COMPLETION_INDEX=str(index), SUBMISSIONS=str(submissions), OUT=str(out), SHARDS=str(count))
     command = container["command"] + container["args"]
     return subprocess.Popen(command, env=env, cwd=KIT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def test_slurm_tasks_and_kubernetes_pods_run_at_once_and_merge_into_one_run(whole, tmp_path):
-    """Two Slurm array tasks and two Indexed Job pods, all four at once on this machine; each pair
-    shares one output folder, as on a cluster's shared file system."""
-    students = ["class_l2_added", "solution"]
-    for student in students:
-        shutil.copytree(EXAMPLES_DIR / student, tmp_path / "class" / student)
-    tasks = [start(i, 2, tmp_path / "class", tmp_path / start.__name__)
+def test_a_slurm_array_and_a_kubernetes_job_at_once_each_write_the_grades_of_one_run_alone(whole, tmp_path):
+    """Two gradings of one class on one machine at the same time, four processes in all: a Slurm
+    array of two tasks and an Indexed Job of two pods, each pair sharing its output folder as on a
+    cluster's shared file system. Each merges into a grades.csv identical, byte for byte, to that of
+    `grade` alone (the `whole` fixture): the runs never touch each other, and grading is deterministic."""
+    tasks = [start(i, 2, EXAMPLES_DIR, tmp_path / start.__name__)
              for start, ids in ((_slurm_task, (1, 2)), (_kubernetes_pod, (0, 1))) for i in ids]
     for task in tasks:
         assert task.wait(timeout=600) == 0, task.stderr.read()[-2000:]
-    expected = {s: scores for s, scores in _scores(whole[1]).items() if s in students}
-    for out in ("_slurm_task", "_kubernetes_pod"):
-        assert _scores(merge([tmp_path / out], tmp_path / out)) == expected
-        assert not list((tmp_path / out).glob("**/.*.tmp"))
+    alone = (whole[0] / "grades.csv").read_bytes()
+    for out in (tmp_path / "_slurm_task", tmp_path / "_kubernetes_pod"):
+        assert _scores(merge([out], out)) == _scores(whole[1])
+        assert (out / "grades.csv").read_bytes() == alone
+        assert not list(out.glob("**/.*.tmp"))
 
 
 def test_a_killed_run_resumes_without_losing_or_regrading(whole, tmp_path):
-    students = write_class(tmp_path / "class", copies=1)
-    out = tmp_path / "out"
+    students, out = tmp_path / "class", tmp_path / "out"
+    for example in ("class_l2_added", "fooling_never_stops", "solution"):
+        shutil.copytree(EXAMPLES_DIR / example, students / f"{example}_0")
     command = [sys.executable, "-m", "autograder", "grade", str(students), "--out", str(out), "--workers", "2"]
     run = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
-    while len(list(out.glob("*/grading.json"))) < 2 and time.monotonic() < deadline:
+    while not list(out.glob("*/grading.json")) and time.monotonic() < deadline:
         time.sleep(0.1)
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
     finished = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/grading.json")}
-    assert 2 <= len(finished) < 5
+    assert 1 <= len(finished) < 3
     for path in out.glob("*/*.json"):
         json.loads(path.read_text())  # never half-written
 
     results, errors = grade_directory(students, out, workers=2, progress=False)
-    assert len(results) == 5 and not errors
+    assert len(results) == 3 and not errors
     assert all((out / s / "grading.json").stat().st_mtime_ns == t for s, t in finished.items())
     assert not list(out.glob("**/.*.tmp"))
     expected = _scores(whole[1])  # student <example>_<k> submitted the sample <example>
