@@ -88,9 +88,9 @@ def test_a_slurm_array_and_a_kubernetes_job_at_once_each_write_the_grades_of_one
 
 def test_a_killed_run_resumes_without_losing_or_regrading(whole, tmp_path):
     students, out = tmp_path / "class", tmp_path / "out"
-    for example in ("class_l2_added", "fooling_never_stops", "solution"):
+    for example in ("class_l2_added", "solution"):
         shutil.copytree(EXAMPLES_DIR / example, students / f"{example}_0")
-    command = [sys.executable, "-m", "autograder", "grade", str(students), "--out", str(out), "--workers", "2"]
+    command = [sys.executable, "-m", "autograder", "grade", str(students), "--out", str(out), "--workers", "1"]
     run = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while not list(out.glob("*/grading.json")) and time.monotonic() < deadline:
@@ -98,12 +98,12 @@ def test_a_killed_run_resumes_without_losing_or_regrading(whole, tmp_path):
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
     finished = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/grading.json")}
-    assert 1 <= len(finished) < 3
+    assert len(finished) == 1
     for path in out.glob("*/*.json"):
         json.loads(path.read_text())  # never half-written
 
     results, errors = grade_directory(students, out, workers=2, progress=False)
-    assert len(results) == 3 and not errors
+    assert len(results) == 2 and not errors
     assert all((out / s / "grading.json").stat().st_mtime_ns == t for s, t in finished.items())
     assert not list(out.glob("**/.*.tmp"))
     expected = _scores(whole[1])  # student <example>_<k> submitted the sample <example>
