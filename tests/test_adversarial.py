@@ -78,15 +78,17 @@ def graded(tmp_path_factory) -> dict:
         attacks = ADVERSARIAL if number == 0 else [p for p in ADVERSARIAL if p.stem in ON_PROCESSES]
         submissions, out = _class(root / f"class{number}", attacks), root / f"out{number}"
         command = [*prefix, sys.executable, str(GRADER), "grade", str(submissions), "--out", str(out),
-                   "--workers", "4" if number == 0 else "2", "--timeout", "30", "--cell-timeout", "4"]
+                   "--workers", "4" if number == 0 else "2", "--timeout", "30", "--cell-timeout", "10"]
         runs[setting] = out, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     batches = {}
     for setting, (out, run) in runs.items():
         stdout, stderr = run.communicate(timeout=900)
-        assert run.returncode == 0, stderr[-3000:]
+        assert run.returncode == 0 and stdout.strip(), (setting, stderr[-3000:])
+        report = json.loads(stdout.splitlines()[-1])
+        assert report["code"] == 0, (setting, stderr[-3000:])
         with open(out / "grades.csv") as f:
             grades = {row["student"]: row for row in csv.DictReader(f)}
-        batches[setting] = Batch(out=out, grades=grades, **json.loads(stdout.splitlines()[-1]))
+        batches[setting] = Batch(out=out, grades=grades, **report)
     return batches
 
 
