@@ -26,7 +26,7 @@ import tempfile
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
+MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x2000, 0x4000, 0x40000
 MNT_DETACH = 2
 PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 38, 24
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
@@ -70,6 +70,13 @@ def _write(path: str, text: str) -> None:
 
 DATA_MOUNT = "/netvis-data"
 """Where the sandbox sees the data folder, wherever it is on the host (``NETVIS_DATA_DIR`` inside)."""
+STAGED = "/.staged"
+"""Where binds whose path is under /tmp (a kit cloned there) wait in the skeleton until the private
+/tmp is mounted and their mount points are made in it."""
+
+
+def _in_tmp(path: str) -> bool:
+    return (path + os.sep).startswith("/tmp/")
 
 
 def sandbox_binds(data_dir) -> list:
@@ -97,7 +104,8 @@ def prepare_root(binds: list) -> str:
     if key not in _ROOTS:
         root = tempfile.mkdtemp(prefix="netvis-root-")
         atexit.register(shutil.rmtree, root, True)
-        for path in [target for _, target in binds] + ["/tmp", "/proc", "/dev"]:
+        targets = [target for _, target in binds]
+        for path in targets + [STAGED + t for t in targets if _in_tmp(t)] + ["/tmp", "/proc", "/dev"]:
             os.makedirs(root + path, exist_ok=True)
         for device in DEVICES:
             open(root + device, "w").close()
@@ -167,16 +175,28 @@ def _finish_map_writer(pid: int, go_write: int, done_read: int) -> None:
         raise IsolationError(0, "writing the sandbox's uid map failed")
 
 
-def build_root(root: str, binds: list) -> None:
+def build_root(root: str, binds: list, user: dict) -> None:
     """Make ``root`` this mount namespace's root, read-only: the binds read-only, a fresh tmpfs /tmp
-    and /proc, the host's root detached. Run in the new PID namespace's init, before anything else."""
+    and /proc, the host's root detached. Run in the new PID namespace's init, before anything else.
+
+    The binds are made as the host user, who can reach their sources. Those under /tmp are staged
+    and moved onto the private /tmp once ``user``'s mapped uid can make their mount points there;
+    an unmapped user, who could write nothing there anyway, keeps the skeleton's read-only /tmp."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _bind_read_only(root, root)  # the skeleton is shared by a grader's sandboxes: nobody writes to it
+    private_tmp = user["user"] != "unmapped"
+    staged = [target for _, target in binds if private_tmp and _in_tmp(target)]
     for source, target in binds:
-        _bind_read_only(source, root + target)
+        _bind_read_only(source, root + (STAGED + target if target in staged else target))
     for device in DEVICES:
         _mount(device, root + device, None, MS_BIND)
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={TMP_SIZE},mode=1777")
+    if private_tmp:
+        _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={TMP_SIZE},mode=1777")
+    if staged:
+        _become_mapped_user(user["switch_to_root"])
+        for target in staged:
+            os.makedirs(root + target, exist_ok=True)
+            _mount(root + STAGED + target, root + target, None, MS_MOVE)
     try:
         _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except IsolationError:
@@ -196,12 +216,18 @@ def _bind_read_only(source: str, target: str) -> None:
     _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | kept)
 
 
-def drop_privileges(switch_to_root: bool) -> None:
-    """Become the namespace's mapped user (where there is one), then give up every capability for good."""
+def _become_mapped_user(switch_to_root: bool) -> None:
+    """Where a helper mapped a uid of the sandbox's own, become it: the namespace's root, which keeps
+    its capabilities inside."""
     if switch_to_root:
         os.setresgid(0, 0, 0)
         os.setgroups([])
         os.setresuid(0, 0, 0)
+
+
+def drop_privileges(switch_to_root: bool) -> None:
+    """Become the namespace's mapped user (where there is one), then give up every capability for good."""
+    _become_mapped_user(switch_to_root)
     socket.sethostname("sandbox")
     for capability in range(64):
         if _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0 and ctypes.get_errno() == 22:

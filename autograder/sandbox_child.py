@@ -67,7 +67,7 @@ def init_main(main: socket.socket, workers: list, plan: dict, user: dict) -> Non
     """The init: lock down, run the cells, fork a worker at each checkpoint, then wait."""
     try:
         if plan["isolate"]:
-            isolation.build_root(plan["root"], plan["binds"])
+            isolation.build_root(plan["root"], plan["binds"], user)
             isolation.drop_privileges(user["switch_to_root"])
         else:
             os.chdir(plan["workdir"])

@@ -37,7 +37,7 @@ def self_test(isolate: bool = True, **limits) -> dict:
 
 def refusal(err: SandboxUnavailable, isolate: bool) -> SelfTestFailed:
     """The refusal to grade where the sandbox cannot be set up: why, and what to do."""
-    advice = err.advice or (HOW_TO_ISOLATE if isolate else "Report this as a bug in the kit.")
+    advice = HOW_TO_ISOLATE if isolate else "Report this as a bug in the kit."
     return SelfTestFailed(f"Cannot grade here: the sandbox could not be set up ({err}). {advice}")
 
 
