@@ -73,9 +73,14 @@ def test_full_isolation_as_an_ordinary_user():
     """As root, the grader is run as nobody. As root, the other tests grade with full capabilities, and
     tests/test_adversarial.py without CAP_SYS_ADMIN and without any capability."""
     command, env, cwd = _as_nobody() if os.geteuid() == 0 else (_check_command(), os.environ, None)
+    closed = [p for p in KIT_ROOT.parents if not p.stat().st_mode & 0o001]  # e.g. a clone in `mktemp -d`
     try:
+        for folder in closed:  # nobody may pass through (not list) them while this test runs
+            folder.chmod(folder.stat().st_mode | 0o001)
         done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd)
     finally:
+        for folder in closed:
+            folder.chmod(folder.stat().st_mode & ~0o001)
         if cwd is not None:
             shutil.rmtree(cwd, ignore_errors=True)
     assert done.returncode == 0 and FULL_MARKS_ISOLATED in done.stdout, done.stderr[-2000:]
