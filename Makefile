@@ -7,7 +7,7 @@ REFERENCES := build/references/manifest.json
 GRADES := build/grades
 
 .DEFAULT_GOAL := all
-.PHONY: all help venv data check references release answer-key examples grade-examples test test-fast bench gradescope
+.PHONY: all help venv data check references release answer-key examples grade-examples test test-fast bench gradescope student-bundle
 
 all: venv data check references release grade-examples  ## The main job: set up, fetch data, regenerate, grade the samples.
 
@@ -52,6 +52,9 @@ test-fast: venv data references  ## The everyday tier: everything not marked slo
 
 bench: references  ## Measure grading, blur, class visualisation and the notebook; write build/bench.json.
 	$(PY) -m autograder bench
+
+student-bundle: release  ## Write build/netvis_student.zip for students (BUNDLE_URL=... adds the Colab notebook).
+	$(PY) -m autograder student-bundle --out build/netvis_student.zip --url "$(BUNDLE_URL)"
 
 gradescope: references  ## Write the Gradescope autograder bundle to build/gradescope_autograder.zip.
 	$(PY) -m autograder gradescope-bundle --out build/gradescope_autograder.zip

@@ -14,6 +14,9 @@ Commands:
   answer-key   execute the solution notebook into build/answer_key/ (notebook + HTML)
   gradescope-bundle --out ZIP
                write a Gradescope autograder zip (setup.sh, run_autograder and the kit)
+  student-bundle [--out ZIP] [--url URL]
+               write what students get (notebook, helpers, data script, README); with --url,
+               also the notebook for Colab, which fetches the zip from URL
   examples     rebuild examples/submissions/ from the solution and tests/corpus variants
   bench        measure performance against its anchors; print a table, write build/bench.json
 
@@ -115,6 +118,17 @@ def _gradescope_bundle(args) -> int:
     return 0
 
 
+def _student_bundle(args) -> int:
+    from .handout import write_student_bundle
+
+    out = write_student_bundle(args.out, args.url)
+    print(f"student bundle written to {out} ({out.stat().st_size / 1024:.0f} KiB)")
+    if args.url:
+        print(f"notebook for Colab written to {out.parent / 'colab' / config.NOTEBOOK_NAME}: "
+              f"its first cell fetches {args.url}")
+    return 0
+
+
 def _examples(args) -> int:
     from .dev.variants import EXAMPLES_DIR, write_examples
 
@@ -173,6 +187,9 @@ def _parser() -> argparse.ArgumentParser:
         _add_grading_options(command)
     bundle = commands.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")
     bundle.add_argument("--out", type=Path, default=Path("build/gradescope_autograder.zip"))
+    student = commands.add_parser("student-bundle", help="write the student zip (and the Colab notebook)")
+    student.add_argument("--out", type=Path, default=Path("build/netvis_student.zip"))
+    student.add_argument("--url", default="", help="where students (Colab) will download the zip from")
     for name in ("references", "release", "answer-key", "examples", "bench"):
         commands.add_parser(name)
     return parser
@@ -180,7 +197,7 @@ def _parser() -> argparse.ArgumentParser:
 
 HANDLERS = {"grade": _grade, "merge": _merge, "check": _check, "gradescope-run": _gradescope_run,
             "references": _references, "release": _release, "answer-key": _answer_key,
-            "gradescope-bundle": _gradescope_bundle, "examples": _examples, "bench": _bench}
+            "gradescope-bundle": _gradescope_bundle, "student-bundle": _student_bundle, "examples": _examples, "bench": _bench}
 
 
 def main(argv=None) -> int:

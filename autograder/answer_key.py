@@ -7,8 +7,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
-from .config import SOLUTION_NOTEBOOK
-from netvis.config import KIT_ROOT
+from .config import KIT_ROOT, SOLUTION_NOTEBOOK
 
 ANSWER_KEY_DIR = KIT_ROOT / "build" / "answer_key"
 

@@ -2,7 +2,9 @@
 import os
 from pathlib import Path
 
-from netvis.config import KIT_ROOT
+KIT_ROOT = Path(__file__).resolve().parents[1]
+"""The kit's top folder (the autograder never finds it through ``netvis``, whose copy may sit elsewhere,
+as in nbgrader's ``autograded/<student>/`` folders)."""
 
 SOLUTION_NOTEBOOK = KIT_ROOT / "solutions" / "NetworkVisualization.ipynb"
 RELEASE_NOTEBOOK = KIT_ROOT / "assignment" / "NetworkVisualization.ipynb"

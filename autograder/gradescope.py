@@ -11,9 +11,9 @@ import json
 import zipfile
 from pathlib import Path
 
-from netvis.config import KIT_ROOT, data_dir
+from netvis.config import data_dir
 
-from .config import NOTEBOOK_NAME, REFERENCES_DIR
+from .config import KIT_ROOT, NOTEBOOK_NAME, REFERENCES_DIR
 from .files import atomic_write, atomic_write_text
 
 SETUP_SH = """#!/usr/bin/env bash
@@ -39,7 +39,7 @@ python3 -m autograder gradescope-run --submission "$root/submission" --results "
 
 BUNDLE_LEAVES_OUT = {"course", "dev"}
 """The nbgrader course and the developer tools stay out of the bundle."""
-SOURCES = ["assignment/netvis", "assignment/NetworkVisualization.ipynb", "autograder", "solutions/NetworkVisualization.ipynb", "requirements.txt",
+SOURCES = ["assignment/netvis", "get_datasets.sh", "assignment/NetworkVisualization.ipynb", "autograder", "solutions/NetworkVisualization.ipynb", "requirements.txt",
            "pyproject.toml", "README.md"]
 
 

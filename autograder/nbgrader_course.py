@@ -1,4 +1,5 @@
-"""The nbgrader course directory (``autograder/course/``): the student release, made by nbgrader itself."""
+"""The nbgrader course directory (``autograder/course/``): the student release, made by nbgrader itself,
+with the helpers beside the notebook."""
 import os
 import shutil
 import subprocess
@@ -7,6 +8,48 @@ from pathlib import Path
 
 from .files import atomic_write
 from .config import ASSIGNMENT_ID, COURSE_DIR, NOTEBOOK_NAME, RELEASE_NOTEBOOK
+from .handout import helper_files
+
+
+def sync_helpers(course_dir: Path = COURSE_DIR) -> list:
+    """Make ``source/netvis/`` carry the kit's helpers and ``get_datasets.sh`` (copies, as nbgrader
+    walks no links); rewrite only what changed, each file atomically; drop helper files the kit no
+    longer has. Returns the names written."""
+    source = Path(course_dir) / "source" / ASSIGNMENT_ID
+    wanted, written = {}, []
+    for path, name in helper_files():
+        wanted[name] = path
+        target = source / name
+        data = path.read_bytes()
+        if not target.is_file() or target.is_symlink() or target.read_bytes() != data:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_symlink():
+                target.unlink()
+            atomic_write(target, lambda f, data=data: f.write(data), mode=0o755 if name.endswith(".sh") else 0o644)
+            written.append(name)
+    helpers = source / "netvis"
+    for stale in [p for p in helpers.rglob("*.py") if p.relative_to(source).as_posix() not in wanted]:
+        stale.unlink()
+    return written
+
+
+def prepare_course(course_dir) -> None:
+    """What ``nbgrader_config.py`` does each time nbgrader starts in the course directory.
+
+    - the helpers beside the source notebook (``sync_helpers``);
+    - this Python's ``bin/`` first on PATH: nbgrader runs ``alembic`` on a new gradebook and starts
+      kernels, which must come from the environment that has the kit, activated or not;
+    - ``NETVIS_DATA_DIR``, unless set, at the kit's data, for the kernels that autograde starts in
+      ``autograded/<student>/netvis/`` (the helpers copied there find no data beside themselves).
+    """
+    from netvis.config import IMAGENET_VAL_FILE, data_dir
+
+    sync_helpers(Path(course_dir))
+    bin_dir = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    if not os.environ.get("NETVIS_DATA_DIR") and (data_dir() / IMAGENET_VAL_FILE).is_file():
+        os.environ["NETVIS_DATA_DIR"] = str(data_dir().resolve())
 
 
 def nbgrader(*args, course_dir: Path = COURSE_DIR, env=None, check=True) -> subprocess.CompletedProcess:
@@ -36,7 +79,8 @@ def write_release(destination: Path = RELEASE_NOTEBOOK) -> Path:
 
 
 def make_course(root: Path) -> Path:
-    """A fresh course directory at ``root`` (config and source notebook copied, not linked)."""
+    """A fresh course directory at ``root`` (config and source notebook copied, not linked; the
+    helpers are added by the config when nbgrader first starts there)."""
     (root / "source" / ASSIGNMENT_ID).mkdir(parents=True)
     shutil.copy(COURSE_DIR / "nbgrader_config.py", root)
     shutil.copy(COURSE_DIR / "source" / ASSIGNMENT_ID / NOTEBOOK_NAME, root / "source" / ASSIGNMENT_ID)

@@ -28,7 +28,7 @@ from typing import Optional
 from netvis.checks.student import Call, CallFault, CheckFailed, ModelReport
 from netvis.checks.tiny import TinyNet
 
-from netvis.config import KIT_ROOT, data_dir
+from netvis.config import data_dir
 
 from . import config, isolation, wire
 from .forkserver import ForkServer
@@ -257,7 +257,7 @@ def plan_for(program, isolate: bool, cell_timeout: float, final_extras=()) -> di
         "workdir": None, "steps": steps, "skip": [], "cell_timeout": cell_timeout,
         "limits": {"memory": config.MEMORY_LIMIT_BYTES, "file_size": config.MAX_FILE_BYTES,
                    "processes": config.MAX_PROCESSES + workers},
-        "hidden_paths": [str(p) for p in (KIT_ROOT / "README.md", config.SOLUTION_NOTEBOOK,
+        "hidden_paths": [str(p) for p in (config.KIT_ROOT / "README.md", config.SOLUTION_NOTEBOOK,
                                           config.REFERENCES_DIR / "manifest.json")],
     }
 

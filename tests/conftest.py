@@ -23,3 +23,26 @@ def module_monkeypatch():
     """A monkeypatch that lasts for a module's tests (for module-scoped fixtures)."""
     with pytest.MonkeyPatch.context() as patch:
         yield patch
+
+
+@pytest.fixture(scope="session")
+def student_python(tmp_path_factory):
+    """A Python with the kit's packages but not the kit: a venv whose ``site-packages`` holds one
+    ``.pth`` line, the kit venv's ``site-packages``. That folder is added to ``sys.path``, but its
+    own ``.pth`` files (the kit's editable install) are not run, so ``import netvis`` works only
+    where a ``netvis/`` folder sits beside the code, as on a student's machine."""
+    import subprocess
+    import sys
+    import sysconfig
+    from pathlib import Path
+
+    venv = tmp_path_factory.mktemp("student-python") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    own = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    Path(own, "kit-packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    probe = subprocess.run([str(python), "-c", "import torch, nbclient, netvis"], capture_output=True, text=True,
+                           cwd=venv)
+    assert "No module named 'netvis'" in probe.stderr, probe.stderr  # torch and nbclient are there; the kit is not
+    return python

@@ -20,7 +20,7 @@ from autograder.batch import grade_directory, merge
 from autograder.dev.variants import EXAMPLES_DIR
 from autograder.gradescope import write_bundle
 from autograder.reports import read_results
-from netvis.config import KIT_ROOT
+from autograder.config import KIT_ROOT
 
 pytestmark = pytest.mark.slow
 

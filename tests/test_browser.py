@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from autograder.config import RELEASE_NOTEBOOK, SOLUTION_NOTEBOOK
-from netvis.config import KIT_ROOT
+from autograder.config import KIT_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

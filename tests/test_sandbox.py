@@ -14,7 +14,7 @@ from autograder.batch import grade_directory
 from autograder.dev.variants import CORPUS_DIR, EXAMPLES_DIR, read_variant, write_notebook
 from autograder.grading import grade_notebook
 from autograder.selftest import SelfTestFailed
-from netvis.config import KIT_ROOT
+from autograder.config import KIT_ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from scipy.ndimage import gaussian_filter1d
 from netvis import blur_image
 from netvis.checks.common import real_model
 from netvis.visualize import ascend_from_noise
-from netvis.config import KIT_ROOT
+from autograder.config import KIT_ROOT
 
 from ..answer_key import execute_notebook
 from ..batch import grade_directory

@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 from netvis.checks import CHECKS, STUDENT_FUNCTIONS
-from netvis.config import KIT_ROOT
+from autograder.config import KIT_ROOT
 
 from ..config import NOTEBOOK_NAME, RELEASE_NOTEBOOK, SOLUTION_NOTEBOOK
 
