@@ -50,16 +50,18 @@ def png(array: np.ndarray, size: int = TILE) -> str:
 
 
 def heat(values) -> np.ndarray:
-    """uint8 (H, W, 3): a non-negative map (H, W) in the colormap, scaled to its own maximum."""
+    """uint8 (H, W, 3): a non-negative map (H, W) in the colormap, scaled to its own 99th percentile
+    (its maximum where that is 0), so that a few extreme pixels do not leave the rest dark."""
     values = np.nan_to_num(np.asarray(values, dtype=np.float32))
-    top = float(values.max()) if values.size else 0.0
+    top = float(np.percentile(values, 99)) if values.size else 0.0
+    top = top if top > 0 else float(values.max(initial=0.0))
     scaled = np.clip(values / top, 0, 1) if top > 0 else np.zeros_like(values)
     return (colormaps[COLORMAP](scaled)[..., :3] * 255).astype(np.uint8)
 
 
 def _missing(what: str, error: str = "") -> list:
-    note = f"Your code could not make {what}" + (f": {error.strip().splitlines()[-1]}" if error else ".")
-    return [Tile("yours", note=note + " The reference's is shown for comparison; the checks say what to fix.")]
+    note = f"Your code could not make {what}" + (f":\n{error.strip().splitlines()[-1]}" if error.strip() else ".")
+    return [Tile("yours", note=note + "\nThe reference's is shown for comparison; the checks say what to fix.")]
 
 
 def _images():
