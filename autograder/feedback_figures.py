@@ -1,62 +1,121 @@
-"""Pictures for a student's feedback page, each beside the reference solution's.
+"""Pictures for a student's feedback page, each part's beside the reference solution's.
 
-The student's saliency maps and fooling image come from their worker on the notebook's final
-namespace; their class visualisation is what their update step makes from the same fixed noise
-as the reference's, so a sign or regulariser bug shows at a glance.
+Each part gets a list of ``FigureRow``s of ``Tile``s drawn at the size they are shown
+(``TILE`` pixels wide), so the page reads at a glance: the images above the saliency maps,
+yours then the reference's; your fooling image then the reference's; your class visualisation
+beside the reference's, from the same noise; your captured feature maps then the reference's.
+The student's pictures come from their worker on the notebook's final namespace; a picture
+their code could not make is a tile with a note, and the reference's is still shown.
 """
 import base64
 import io
-import threading
 from functools import lru_cache
 
+import numpy as np
 import torch
+from matplotlib import colormaps
+from PIL import Image
 
-from netvis import load_imagenet_val, preprocess, show_fooling_image, show_images, show_saliency_maps
+from netvis import load_imagenet_val, preprocess
 from netvis.checks import CheckFailed, InProcessStudent
 from netvis.checks.common import class_name, real_model
 from netvis.checks.fooling import fool_real_image
 from netvis.image import deprocess
 from netvis.visualize import ascend_from_noise
 
+from .results import FigureRow, Tile
 from .sandbox import FIGURES
 from .solution import solution_namespace
 
-NUM_IMAGES, FOOLING_INDEX, FOOLING_TARGET = 5, 0, 6
+TILE = 224
+"""On-screen width of every picture, in pixels."""
+NUM_IMAGES, FOOLING_INDEX, FOOLING_TARGET, MAGNIFY = 5, 0, 6, 10
 CLASS_TARGET, CLASS_ITERATIONS, CLASS_IMAGE_SIZE = 76, 30, 128
 """Class visualisation for the page: 30 steps of the notebook's settings on a 128-pixel image."""
+FEATURE_LAYERS = ("features.1", "features.6", "features.12")
+"""Early, middle and late feature maps of SqueezeNet, (64, 111, 111), (256, 27, 27), (512, 13, 13)."""
+COLORMAP = "inferno"
+"""Saliency and feature maps: dark = small, bright yellow = large (readable in grey too)."""
 
-_MATPLOTLIB = threading.Lock()
-"""Batch grading draws from several threads; matplotlib is not thread-safe."""
 
-
-def _png(draw, *args) -> str:
-    """``draw(*args)`` as a base64 PNG."""
+def png(array: np.ndarray, size: int = TILE) -> str:
+    """Base64 PNG of a uint8 array (H, W, 3) or (H, W), resized to ``size`` pixels wide."""
+    image = Image.fromarray(np.ascontiguousarray(array))
+    if image.width != size:
+        resample = Image.NEAREST if image.width * 2 <= size else Image.BILINEAR
+        image = image.resize((size, round(image.height * size / image.width)), resample)
     buffer = io.BytesIO()
-    with _MATPLOTLIB:
-        draw(*args).savefig(buffer, format="png", dpi=60)
+    image.save(buffer, format="PNG")
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def _saliency_and_fooling(student, who: str) -> dict:
+def heat(values) -> np.ndarray:
+    """uint8 (H, W, 3): a non-negative map (H, W) in the colormap, scaled to its own 99th percentile
+    (its maximum where that is 0), so that a few extreme pixels do not leave the rest dark."""
+    values = np.nan_to_num(np.asarray(values, dtype=np.float32))
+    top = float(np.percentile(values, 99)) if values.size else 0.0
+    top = top if top > 0 else float(values.max(initial=0.0))
+    scaled = np.clip(values / top, 0, 1) if top > 0 else np.zeros_like(values)
+    return (colormaps[COLORMAP](scaled)[..., :3] * 255).astype(np.uint8)
+
+
+def _missing(what: str, error: str = "") -> list:
+    note = f"Your code could not make {what}" + (f":\n{error.strip().splitlines()[-1]}" if error.strip() else ".")
+    return [Tile("yours", note=note + "\nThe reference's is shown for comparison; the checks say what to fix.")]
+
+
+def _images():
+    """(uint8 (N, 224, 224, 3), labels (N,)) of the first validation images."""
     X, y, _ = load_imagenet_val(num=NUM_IMAGES)
-    figures = {}
+    return X, y
+
+
+def _saliency_tiles(student) -> list:
+    X, y = _images()
     try:
         call = student.call("compute_saliency_maps", preprocess(X), torch.from_numpy(y), real_model())
-        if call.error is None and isinstance(call.value, torch.Tensor) and call.value.shape == (NUM_IMAGES, 224, 224):
-            figures[f"{who} saliency maps"] = _png(show_saliency_maps, X, y, call.value)
-    except CheckFailed:
-        pass
+    except CheckFailed as err:
+        return _missing("saliency maps", str(err))
+    value = call.value
+    if call.error is not None or not isinstance(value, torch.Tensor) or tuple(value.shape) != (NUM_IMAGES, 224, 224):
+        shape = f" it returned {type(value).__name__} {tuple(getattr(value, 'shape', ()))}, not (N, H, W)"
+        return _missing("saliency maps", call.error or shape)
+    return [Tile(class_name(label), png(heat(m.detach().float().numpy()))) for m, label in zip(value, y)]
+
+
+def _fooling_tiles(student) -> list:
+    X, y = _images()
     try:
-        X_fooling = fool_real_image(student, FOOLING_INDEX, FOOLING_TARGET)
-        figures[f"{who} fooling image"] = _png(show_fooling_image, X[FOOLING_INDEX], deprocess(X_fooling)[0],
-                                               y[FOOLING_INDEX], FOOLING_TARGET)
-    except CheckFailed:
-        pass
-    return figures
+        fooled = deprocess(fool_real_image(student, FOOLING_INDEX, FOOLING_TARGET))[0]
+    except CheckFailed as err:
+        return _missing("a fooling image", str(err))
+    original = X[FOOLING_INDEX].astype(np.float32)
+    difference = np.clip(MAGNIFY * (fooled.astype(np.float32) - original) + 128, 0, 255).astype(np.uint8)
+    return [Tile(f"classified as {class_name(FOOLING_TARGET)}?", png(fooled)),
+            Tile(f"difference ×{MAGNIFY} (grey = none)", png(difference))]
+
+
+def _feature_tiles(student) -> list:
+    X, _ = _images()
+    try:
+        call = student.call("capture_activations", real_model(), preprocess(X[:1]), list(FEATURE_LAYERS))
+    except CheckFailed as err:
+        return _missing("feature maps", str(err))
+    value = call.value if isinstance(call.value, dict) else {}
+    tiles = []
+    for layer in FEATURE_LAYERS:
+        activation = value.get(layer)
+        if call.error is None and isinstance(activation, torch.Tensor) and activation.dim() == 4:
+            tiles.append(Tile(f"{layer}: mean over {activation.shape[1]} channels",
+                              png(heat(activation[0].detach().float().clamp(min=0).mean(0).numpy()))))
+        else:
+            tiles.append(Tile(layer, note=f"No 4-d activation for {layer}."
+                                          + (f" {call.error.strip().splitlines()[-1]}" if call.error else "")))
+    return tiles
 
 
 @lru_cache(maxsize=1)
-def reference_class_visualization():
+def reference_class_visualization() -> np.ndarray:
     """uint8 (H, W, 3): the solution's class visualisation from the standard noise."""
     step, model = solution_namespace()["class_visualization_update_step"], real_model()
     image, _ = ascend_from_noise(lambda img: step(img, model, CLASS_TARGET, 1e-3, 25),
@@ -64,29 +123,42 @@ def reference_class_visualization():
     return image
 
 
-def _class_visualization_pair(yours) -> str:
-    def draw():
-        figure = show_images([yours, reference_class_visualization()])
-        for axis, title in zip(figure.axes, ["yours", "reference"]):
-            axis.set_title(title, fontsize=10)
-        figure.suptitle(f"{class_name(CLASS_TARGET)}: {CLASS_ITERATIONS} steps from the same noise")
-        return figure
-    return _png(draw)
+def _class_tile(student) -> Tile:
+    try:
+        image = student.visualize_class(real_model(), CLASS_TARGET, CLASS_ITERATIONS, CLASS_IMAGE_SIZE)
+    except CheckFailed as err:
+        return _missing("a class visualisation", str(err))[0]
+    if isinstance(image, torch.Tensor) and image.dtype == torch.uint8 and image.shape == (CLASS_IMAGE_SIZE,) * 2 + (3,):
+        return Tile("yours", png(image.numpy(), 2 * CLASS_IMAGE_SIZE))
+    return _missing("a class visualisation")[0]
 
 
 @lru_cache(maxsize=1)
-def reference_figures() -> tuple:
-    return tuple(_saliency_and_fooling(InProcessStudent(solution_namespace()), "Reference").items())
+def _reference_tiles() -> dict:
+    solution = InProcessStudent(solution_namespace())
+    return {"saliency": _saliency_tiles(solution), "fooling": _fooling_tiles(solution),
+            "features": _feature_tiles(solution),
+            "class": Tile("reference", png(reference_class_visualization(), 2 * CLASS_IMAGE_SIZE))}
 
 
 def student_figures(student) -> dict:
-    """{title: base64 PNG}: the student's pictures (those their code could make), then the reference's."""
+    """{student function: [FigureRow]}: per part, the student's pictures beside the reference's."""
     student.start_check(FIGURES)
-    figures = _saliency_and_fooling(student, "Your")
-    try:
-        image = student.visualize_class(real_model(), CLASS_TARGET, CLASS_ITERATIONS, CLASS_IMAGE_SIZE)
-        if isinstance(image, torch.Tensor) and image.dtype == torch.uint8 and image.shape == (CLASS_IMAGE_SIZE,) * 2 + (3,):
-            figures["Class visualisation"] = _class_visualization_pair(image.numpy())
-    except CheckFailed:
-        pass
-    return {**figures, **dict(reference_figures())}
+    reference = _reference_tiles()
+    X, y = _images()
+    original = Tile(f"the original, {class_name(y[FOOLING_INDEX])}", png(X[FOOLING_INDEX]))
+    return {
+        "compute_saliency_maps": [
+            FigureRow("The images", [Tile(class_name(label), png(image)) for image, label in zip(X, y)]),
+            FigureRow("Your saliency maps (bright = the score is sensitive to that pixel)", _saliency_tiles(student)),
+            FigureRow("The reference's saliency maps", reference["saliency"])],
+        "make_fooling_image": [
+            FigureRow("Your fooling image", [original] + _fooling_tiles(student)),
+            FigureRow("The reference's fooling image", [original] + reference["fooling"])],
+        "class_visualization_update_step": [
+            FigureRow(f"{class_name(CLASS_TARGET)}: {CLASS_ITERATIONS} steps from the same noise",
+                      [_class_tile(student), reference["class"]])],
+        "capture_activations": [
+            FigureRow(f"Your feature maps of {class_name(y[0])}", _feature_tiles(student)),
+            FigureRow("The reference's feature maps", reference["features"])],
+    }

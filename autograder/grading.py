@@ -17,7 +17,7 @@ from .cells import GRADING_ENVIRONMENT, new_namespace, run_cell
 from .hidden import hidden_cases
 from .notebook import CodeCell, SubmissionError, read_program
 from .references import load as load_references
-from .results import CheckResult, SubmissionResult
+from .results import CheckResult, SubmissionResult, first_lines
 from .sandbox import Interrupted, SandboxStudent, SandboxUnavailable
 
 
@@ -84,6 +84,7 @@ def grade_notebook(path: Path, student_id: str, isolate: bool = True, timeout: f
         student.close()
     return SubmissionResult(student_id, checks, notebook_sha256=digest, references=references,
                             notebook_errors={str(k): v for k, v in sorted(student.cell_errors.items())},
+                            cell_first_lines=first_lines(program.cells, student.cell_errors),
                             isolation=student.isolation or {}, printed=student.printed(),
                             seconds=time.perf_counter() - start, figures=pictures)
 
@@ -122,4 +123,4 @@ def grade_in_process(path: Path, student_id: str) -> SubmissionResult:
                 verdicts.update((c, run_check(CHECKS_BY_ID[c], student)) for c in step.checks)
     return SubmissionResult(student_id, [verdicts[c.id] for c in CHECKS], notebook_sha256=hashlib.sha256(
         path.read_bytes()).hexdigest(), references=load_references()["manifest"]["fingerprint"],
-        notebook_errors=errors, seconds=time.perf_counter() - start)
+        notebook_errors=errors, cell_first_lines=first_lines(program.cells, errors), seconds=time.perf_counter() - start)

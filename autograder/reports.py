@@ -1,16 +1,17 @@
 """What the grader writes per student and per class: results.json, feedback.html, grades.csv.
 
 ``results.json`` follows Gradescope's format and is for people and Gradescope; the record that
-a resumed batch reads is ``results.RECORD_NAME``, written last.
+a resumed batch reads is ``results.RECORD_NAME``, written last. The page itself is
+``feedback_page``'s (a Jinja2 template).
 """
 import csv
-import html
 import io
 import json
 from pathlib import Path
 
 from netvis.checks import CHECKS_BY_ID
 
+from .feedback_page import feedback_html
 from .files import atomic_write_text
 from .results import SubmissionResult, read_record, write_record
 
@@ -41,39 +42,6 @@ def gradescope_results(result: SubmissionResult) -> dict:
             "stdout_visibility": "hidden",
             "extra_data": {"isolation": result.isolation, "references": result.references,
                            "notebook_sha256": result.notebook_sha256}}
-
-
-def feedback_html(result: SubmissionResult) -> str:
-    """A self-contained page for the student: each check, its points and what to fix."""
-    rows = "\n".join(
-        f'<tr class="{"pass" if c.passed else "fail"}"><td>{html.escape(c.id.replace("-", ": ", 1))}</td>'
-        f"<td>{c.points:g} / {c.max_points:g}</td><td><pre>{html.escape(c.message)}</pre></td></tr>"
-        for c in result.checks)
-    images = "".join(f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(title)}">'
-                     f"<figcaption>{html.escape(title)}</figcaption></figure>" for title, data in result.figures.items())
-    problem = f'<p class="fail">{html.escape(result.problem)}</p>' if result.problem else ""
-    if result.notebook_errors:
-        problem += ('<h2>Errors while your notebook ran</h2><p>Each cell ran in order, as in a kernel; these '
-                    'raised errors (the cells after them still ran).</p>'
-                    + "".join(f'<h3>Cell {n}</h3><pre class="fail">{html.escape(e)}</pre>'
-                              for n, e in result.notebook_errors.items()))
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Feedback: {html.escape(result.student)}</title>
-<style>
-body {{ font-family: sans-serif; max-width: 60em; margin: 2em auto; }}
-td {{ vertical-align: top; padding: .3em .6em; border-bottom: 1px solid #ddd; }}
-pre {{ white-space: pre-wrap; margin: 0; }} .pass td:nth-child(2) {{ color: #080; }} .fail, .fail td:nth-child(2) {{ color: #b00; }}
-figure {{ display: inline-block; margin: .5em; }} img {{ max-width: 100%; }}
-</style></head><body>
-<h1>Network Visualization: feedback for {html.escape(result.student)}</h1>
-<p><strong>{result.score:g} / {result.max_score:g}</strong> points from the automatic checks; the inline
-questions are graded by hand.</p>{problem}
-<table><tr><th>check</th><th>points</th><th>result</th></tr>
-{rows}
-</table>
-{images}
-</body></html>
-"""
 
 
 def write_student(out_dir: Path, result: SubmissionResult) -> None:

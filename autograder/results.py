@@ -10,6 +10,23 @@ RECORD_NAME = "grading.json"
 
 
 @dataclass
+class Tile:
+    """One picture of the feedback page, or a note where the student's code could not make it."""
+    caption: str
+    png: str = ""
+    """Base64 PNG, drawn at the size it is shown (about 224 px wide); empty when missing."""
+    note: str = ""
+    """Why the picture is missing."""
+
+
+@dataclass
+class FigureRow:
+    """A labelled row of tiles; a part's figure is a list of rows, the student's beside the reference's."""
+    label: str
+    tiles: list
+
+
+@dataclass
 class CheckResult:
     id: str
     points: float
@@ -36,12 +53,14 @@ class SubmissionResult:
     """Why the notebook could not be graded at all (then every check scores 0)."""
     notebook_errors: dict = field(default_factory=dict)
     """Cell number (as text) -> the error that cell raised, or why it was stopped."""
+    cell_first_lines: dict = field(default_factory=dict)
+    """Cell number (as text) -> the first line of that cell's code, for each cell in notebook_errors."""
     isolation: dict = field(default_factory=dict)
     """The sandbox's own report of the isolation in force while this submission ran."""
     printed: str = ""
     seconds: float = 0.0
     figures: dict = field(default_factory=dict, repr=False)
-    """Feedback pictures (title -> base64 PNG); not stored in the record."""
+    """Feedback pictures: student function (the part's) -> list of FigureRow; not stored in the record."""
 
     @property
     def score(self) -> float:
@@ -59,6 +78,13 @@ class SubmissionResult:
     @classmethod
     def from_dict(cls, data: dict) -> "SubmissionResult":
         return cls(**dict(data, checks=[CheckResult(**c) for c in data["checks"]]))
+
+
+def first_lines(cells, numbers) -> dict:
+    """{number as text: first non-blank line of its source} for the CodeCells numbered in ``numbers``."""
+    wanted = {str(n) for n in numbers}
+    return {str(c.number): next((line.strip() for line in c.source.splitlines() if line.strip()), "")
+            for c in cells if str(c.number) in wanted}
 
 
 def write_record(folder: Path, result: SubmissionResult) -> None:

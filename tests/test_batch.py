@@ -53,7 +53,8 @@ def test_grade_prints_the_table_with_two_workers_and_nothing_of_the_solution(who
     assert lines[5].split()[-1] == "38/38"
     assert "Fooled the model" not in stdout + stderr  # the solution's own prints stay silent
     page = (out / "class_l2_added" / "feedback.html").read_text()
-    assert "Your saliency maps" in page and "Class visualisation" in page and "Reference fooling image" in page
+    assert "Your saliency maps" in page and "Part 3. Class visualisation" in page and "Your fooling image" in page
+    assert 'class="missing"' not in page  # each of its pictures was drawn
 
 
 def _slurm_task(index, count, submissions, out) -> subprocess.Popen:

@@ -1,11 +1,14 @@
-"""The student's real experience: JupyterLab on loopback, driven in headless Chromium.
+"""The student's real experience: JupyterLab on loopback, and the feedback page, in headless Chromium.
 
 Needs Debian's chromium (``.ci/run`` installs it); Playwright drives it. The notebooks are
 copied into a temporary root so that JupyterLab never saves over the committed ones.
 nbgrader's Validate action on the same two notebooks is tested in ``test_grading_ways``.
+The feedback pages are those of two graded notebooks: the solution, and one with failures and
+notebook errors; full-page screenshots go to ``build/browser/feedback_*.png``.
 """
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,8 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import RELEASE_NOTEBOOK, SOLUTION_NOTEBOOK
-from autograder.config import KIT_ROOT
+from autograder.config import KIT_ROOT, NOTEBOOK_NAME, RELEASE_NOTEBOOK, SOLUTION_NOTEBOOK
+from autograder.dev.variants import CORPUS_DIR, Variant, read_variant, write_notebook
+from autograder.grading import grade_notebook
+from autograder.reports import FEEDBACK_NAME, write_student
+from netvis.checks import CHECKS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -150,4 +156,77 @@ def test_solution_runs_and_shows_the_saliency_figure(browser, lab):
     saliency.first.scroll_into_view_if_needed()
     saliency.first.screenshot(path=str(SCREENSHOTS / "solution_saliency.png"))
     assert (SCREENSHOTS / "solution_saliency.png").stat().st_size > 10_000
+    page.close()
+
+
+SCRIPT_IN_MESSAGE = "<script>document.title = 'injected'</script>"
+
+
+@pytest.fixture(scope="module")
+def feedback_pages(tmp_path_factory):
+    """{student: feedback.html}: the solution's, and one whose saliency raises (with a script in the
+    message), whose class step adds the L2 term and whose last cell raises a NameError. Trusted
+    notebooks, graded unsandboxed: the sandbox has tests of its own."""
+    root = tmp_path_factory.mktemp("feedback")
+    failing = read_variant(CORPUS_DIR / "class_l2_added.py")
+    failing.name = "failures"
+    failing.sources["compute_saliency_maps"] = ("def compute_saliency_maps(X, y, model):\n"
+                                                f"    raise NotImplementedError({SCRIPT_IN_MESSAGE!r})")
+    failing.inserted.append(("end", "", "print(X_tensr.shape)"))
+    pages = {}
+    for variant in [Variant("full_marks", set(), "The solution."), failing]:
+        notebook = write_notebook(variant, root / "submissions" / variant.name)
+        write_student(root / "out", grade_notebook(notebook, variant.name, isolate=False, figures=True))
+        pages[variant.name] = root / "out" / variant.name / FEEDBACK_NAME
+    return pages
+
+
+def _open_feedback(browser, path: Path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    images = page.locator("figure img")
+    assert images.evaluate_all("imgs => imgs.every(i => i.complete && i.naturalWidth > 0)")  # every data: URI decodes
+    return page, images.evaluate_all("imgs => imgs.map(i => i.getBoundingClientRect().width)")
+
+
+def _screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_full_marks_feedback_page_reads_at_a_glance(browser, feedback_pages):
+    page, widths = _open_feedback(browser, feedback_pages["full_marks"])
+    assert page.inner_text("#points") == ("38 / 38 points — saliency 9/9 · fooling 9/9 · class visualisation 10/10 · "
+                                          "features 10/10")
+    assert page.locator("#notebook-errors").count() == 0 and page.locator(".missing").count() == 0
+    assert page.locator("section.part h2").all_inner_texts()[0].startswith("Part 1. Saliency maps")
+    assert page.locator("tr.fail").count() == 0 and page.locator("tr.pass").count() == len(CHECKS)
+    # images, your maps, the reference's (5 each); fooling 2 x 3; class 2; features 2 x 3
+    assert len(widths) == 15 + 6 + 2 + 6 and min(widths) >= 200, widths
+    assert _screenshot(page, "feedback_full_marks").stat().st_size > 100_000
+    page.close()
+
+
+def test_feedback_page_with_failures_lists_cell_errors_and_shows_the_reference(browser, feedback_pages):
+    page, widths = _open_feedback(browser, feedback_pages["failures"])
+    assert page.inner_text("#points").startswith("25 / 38 points — saliency 0/9 · fooling 9/9 · class visualisation 6/10")
+    assert page.title() == "Feedback: failures"  # the script in the message did not run...
+    assert page.locator("script").count() == 0
+    entries = page.locator("li.cell-error").all_inner_texts()
+    assert any(SCRIPT_IN_MESSAGE in e and "NotImplementedError" in e for e in entries), entries  # ...it is shown as text
+    name_error = [e for e in entries if "X_tensr" in e]
+    assert len(name_error) == 1 and re.match(r"Cell \d+, which starts print\(X_tensr.shape\)", name_error[0]), entries
+    assert "NameError: name 'X_tensr' is not defined" in name_error[0]
+    direction = page.locator("#part-3 tr.fail")
+    assert direction.count() == 1 and "direction" in direction.inner_text() and "L2 term is added" in direction.inner_text()
+    missing = page.locator("#part-1 .missing")
+    assert missing.count() == 1 and "could not make saliency maps" in missing.inner_text()
+    reference_maps = page.locator("#part-1 .row").filter(has_text="The reference's saliency maps").locator("img")
+    assert reference_maps.count() == 5 and min(reference_maps.evaluate_all(
+        "imgs => imgs.map(i => i.getBoundingClientRect().width)")) >= 200
+    assert len(widths) == 10 + 6 + 2 + 6 and min(widths) >= 200, widths
+    assert _screenshot(page, "feedback_failures").stat().st_size > 100_000
     page.close()

@@ -22,6 +22,36 @@ STUDENT_FUNCTIONS = (
 
 
 @dataclass(frozen=True)
+class Part:
+    """One part of the notebook (its ``## N.`` heading): the student functions its checks belong to."""
+    number: int
+    title: str
+    short: str
+    """A word or two for one-line summaries ("saliency 9/9")."""
+    functions: tuple
+    extra_credit: bool = False
+    """Extra-credit points are totalled on their own, beside the assignment's."""
+
+
+PARTS = (
+    Part(1, "Saliency maps", "saliency", ("compute_saliency_maps",)),
+    Part(2, "Fooling images", "fooling", ("make_fooling_image",)),
+    Part(3, "Class visualisation", "class visualisation", ("class_visualization_update_step",)),
+    Part(4, "Inside the network: feature maps and feature visualisation", "features",
+         ("capture_activations", "filter_visualization_update_step")),
+)
+"""The notebook's parts in order; a check belongs to the part of its ``Check.function``."""
+
+
+def part_of(function: str) -> Part:
+    """The part that ``function`` belongs to; a function no part lists gets a part of its own."""
+    for part in PARTS:
+        if function in part.functions:
+            return part
+    return Part(len(PARTS) + 1, function, function, (function,))
+
+
+@dataclass(frozen=True)
 class Check:
     id: str
     """``<function>-<aspect>``: the nbgrader grade_id, the CSV column and the results.json test name."""
@@ -71,5 +101,5 @@ def run_check(check_id: str, namespace: dict, cases=None) -> None:
     print(f"{check_id}: ok, {message}")
 
 
-__all__ = ["CHECKS", "CHECKS_BY_ID", "STUDENT_FUNCTIONS", "Call", "CallFault", "Check", "CheckFailed",
-           "InProcessStudent", "ModelReport", "Student", "run_check"]
+__all__ = ["CHECKS", "CHECKS_BY_ID", "PARTS", "STUDENT_FUNCTIONS", "Call", "CallFault", "Check", "CheckFailed",
+           "InProcessStudent", "ModelReport", "Part", "Student", "part_of", "run_check"]
