@@ -9,7 +9,7 @@ from autograder.feedback_page import part_views
 from autograder.reports import feedback_html, grade_table, gradescope_results, read_results, write_grades, write_student
 from autograder.results import CheckResult, FigureRow, SubmissionResult, Tile
 from netvis.checks import CHECKS, Part
-from netvis.config import KIT_ROOT
+from autograder.config import KIT_ROOT
 
 TRACEBACK = ("Traceback (most recent call last):\n  File \"<notebook cell 6>\", line 2, in <module>\n"
              "NameError: name 'X_tensr' is not defined <script>alert(1)</script>")
