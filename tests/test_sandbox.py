@@ -45,7 +45,7 @@ def test_a_sandbox_that_fails_its_self_test_grades_nobody(tmp_path, monkeypatch)
     """Here the sandbox hides the data folder: the solution's own notebook cannot load the model."""
     binds = isolation.sandbox_binds
     monkeypatch.setattr(isolation, "sandbox_binds", lambda data_dir: binds(data_dir)[:-1])
-    with pytest.raises(SelfTestFailed, match="Notebook errors:\n  cell 4: FileNotFoundError"):
+    with pytest.raises(SelfTestFailed, match="Notebook errors:\n  cell 5: FileNotFoundError"):
         grade_directory(EXAMPLES_DIR, tmp_path / "out", isolate=True, timeout=20, cell_timeout=20, budget=300)
     assert not list((tmp_path / "out").rglob("*"))
 

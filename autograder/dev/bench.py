@@ -5,6 +5,7 @@ Timings on a shared 2-core machine are noisy, so every row is a ratio of two fig
 back to back in the same run.
 """
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -92,9 +93,13 @@ def bench_grading_latency() -> list:
     """One submission: a cold ``python -m autograder check``, and the same grading in a warm
     grader (as in a batch), each against a cold ``nbgrader autograde`` of the same notebook."""
     notebook = EXAMPLES_DIR / "solution" / NOTEBOOK_NAME
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "autograder", "check", str(notebook)], check=True, capture_output=True)
-    cold = time.perf_counter() - start
+    cold = []
+    with tempfile.TemporaryDirectory() as cache:  # the first check on a machine proves the sandbox; the next remembers
+        for _ in range(2):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "autograder", "check", str(notebook)], check=True,
+                           capture_output=True, env=dict(os.environ, NETVIS_CACHE_DIR=cache))
+            cold.append(time.perf_counter() - start)
     grade_notebook(notebook, "warm-up")
     warm = _median_seconds(lambda: grade_notebook(notebook, "solution"), 3)
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,8 +112,10 @@ def bench_grading_latency() -> list:
         start = time.perf_counter()
         nbgrader("autograde", "netvis", course_dir=course)
         anchor = time.perf_counter() - start
-    return [_row("grading one submission, cold command", cold, "s", "nbgrader autograde", anchor,
-                 speedup=True, note="starts Python and torch, self-tests the sandbox"),
+    return [_row("grading one submission, cold command, first on a machine", cold[0], "s", "nbgrader autograde",
+                 anchor, speedup=True, note="starts Python and torch, self-tests the sandbox"),
+            _row("grading one submission, cold command", cold[1], "s", "nbgrader autograde", anchor,
+                 speedup=True, goal=3.0, note="starts Python and torch; the self-test's verdict is remembered"),
             _row("grading one submission, warm grader", warm, "s", "nbgrader autograde", anchor,
                  speedup=True, goal=5.0, note="per submission once the grader runs, as in a batch")]
 
