@@ -9,6 +9,7 @@ Commands:
                grade one notebook (public and hidden cases) and print the verdicts
   gradescope-run --submission DIR --results FILE
                what run_autograder calls on Gradescope: grade one submission
+  self-test    prove the sandbox on the solution now and remember the verdict (exit 3 if it fails)
   references   regenerate the reference tensors from the solution notebook
   release      regenerate assignment/NetworkVisualization.ipynb with nbgrader
   answer-key   execute the solution notebook into build/answer_key/ (notebook + HTML)
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from . import config
 
-GRADING_COMMANDS = {"grade", "check", "gradescope-run"}
+GRADING_COMMANDS = {"grade", "check", "gradescope-run", "self-test"}
 """The commands that run student code, through the sandbox's fork server."""
 REFUSED = 3
 
@@ -84,6 +85,14 @@ def _gradescope_run(args) -> int:
 
     score = run(args.submission, args.results, isolate=not args.no_isolation, **_limits(args))
     print(f"score {score:g}; results in {args.results}")
+    return 0
+
+
+def _self_test(args) -> int:
+    from .selftest import self_test
+
+    report = self_test(not args.no_isolation, **_limits(args))
+    print(f"self-test passed: the solution gets full marks in this sandbox (isolation: {report.get('mode')})")
     return 0
 
 
@@ -183,7 +192,8 @@ def _parser() -> argparse.ArgumentParser:
     gradescope = commands.add_parser("gradescope-run", help="grade one submission the Gradescope way")
     gradescope.add_argument("--submission", type=Path, required=True)
     gradescope.add_argument("--results", type=Path, required=True)
-    for command in (grade, check, gradescope):
+    proof = commands.add_parser("self-test", help="prove the sandbox on the solution and remember the verdict")
+    for command in (grade, check, gradescope, proof):
         _add_grading_options(command)
     bundle = commands.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")
     bundle.add_argument("--out", type=Path, default=Path("build/gradescope_autograder.zip"))
@@ -195,7 +205,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-HANDLERS = {"grade": _grade, "merge": _merge, "check": _check, "gradescope-run": _gradescope_run,
+HANDLERS = {"self-test": _self_test, "grade": _grade, "merge": _merge, "check": _check, "gradescope-run": _gradescope_run,
             "references": _references, "release": _release, "answer-key": _answer_key,
             "gradescope-bundle": _gradescope_bundle, "student-bundle": _student_bundle, "examples": _examples, "bench": _bench}
 

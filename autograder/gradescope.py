@@ -22,6 +22,10 @@ set -euo pipefail
 cd /autograder/source
 python3 -m pip install --quiet -r requirements.txt
 python3 -m pip install --quiet --no-deps -e .
+# Prove the sandbox once here: a run whose machine matches (kernel, capabilities, uid map, ...)
+# then remembers the verdict instead of grading the solution again; any other run proves it anew.
+export NETVIS_DATA_DIR=/autograder/source/datasets NETVIS_REFERENCES_DIR=/autograder/source/build/references
+python3 -m autograder self-test || echo "setup: the self-test did not pass here; every run will prove the sandbox itself"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
