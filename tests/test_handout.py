@@ -173,6 +173,7 @@ def test_colab_notebook_alone_fetches_the_bundle_and_the_data(tmp_path, student_
         assert run.returncode == 0, run.stderr[-3000:]
     finally:
         server.shutdown()
+        server.server_close()  # nothing listens there any more: the offline case below
     assert (colab / "netvis" / "__init__.py").is_file() and (colab / "datasets" / "imagenet_val_25.npz").is_file()
     errors = _errors(notebook)
     assert not {"get_helpers", "setup", "load_model_and_data"} & set(errors), errors
