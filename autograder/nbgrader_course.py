@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .files import atomic_write
-from .config import ASSIGNMENT_ID, COURSE_DIR, NOTEBOOK_NAME, RELEASE_NOTEBOOK
+from .config import ASSIGNMENT_ID, COURSE_DIR, KIT_ROOT, NOTEBOOK_NAME, RELEASE_NOTEBOOK
 from .handout import helper_files
 
 
@@ -42,14 +42,13 @@ def prepare_course(course_dir) -> None:
     - ``NETVIS_DATA_DIR``, unless set, at the kit's data, for the kernels that autograde starts in
       ``autograded/<student>/netvis/`` (the helpers copied there find no data beside themselves).
     """
-    from netvis.config import IMAGENET_VAL_FILE, data_dir
-
     sync_helpers(Path(course_dir))
     bin_dir = str(Path(sys.executable).parent)
     if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    if not os.environ.get("NETVIS_DATA_DIR") and (data_dir() / IMAGENET_VAL_FILE).is_file():
-        os.environ["NETVIS_DATA_DIR"] = str(data_dir().resolve())
+    kit_data = KIT_ROOT / "datasets"  # not through netvis, whose import would load torch in every nbgrader command
+    if not os.environ.get("NETVIS_DATA_DIR") and (kit_data / "imagenet_val_25.npz").is_file():
+        os.environ["NETVIS_DATA_DIR"] = str(kit_data.resolve())
 
 
 def nbgrader(*args, course_dir: Path = COURSE_DIR, env=None, check=True) -> subprocess.CompletedProcess:
