@@ -154,13 +154,25 @@ def trajectory(call, X, target, model) -> Trajectory:
     return Trajectory(positions, fooled, call.forward_count > len(call.forwards))
 
 
+def _trajectory_of(student, case) -> Trajectory:
+    """The student's trajectory on one case, computed once per student: the five checks that judge
+    trajectories share their cases, as the checks on the real image share ``fool_real_image``. A
+    verdict the call itself earns (an exception, a fault) is kept too, and raised again."""
+    key = (NAME, "trajectory", repr(sorted(case.items())))
+    if key not in student.memo:
+        try:
+            X, target, model, call = _call(student, case, record_forwards=True)
+            student.memo[key] = trajectory(call, X, target, model)
+        except CheckFailed as failed:
+            student.memo[key] = failed
+    if isinstance(student.memo[key], CheckFailed):
+        raise student.memo[key]
+    return student.memo[key]
+
+
 def _trajectories(student, cases):
     """[(case, Trajectory)] of the student's loop on every case, on the cases' small models."""
-    out = []
-    for case in cases:
-        X, target, model, call = _call(student, case, record_forwards=True)
-        out.append((case, trajectory(call, X, target, model)))
-    return out
+    return [(case, _trajectory_of(student, case)) for case in cases]
 
 
 def _require_ascent(runs, signed: bool = True) -> None:
