@@ -3,24 +3,27 @@
 Students never see these inputs. ``generate`` runs the solution on each of them (``make
 references``); ``hidden_cases(check_id)`` hands a check its hidden cases, which the batch
 grader appends to the public ones and nbgrader's hidden tests run through ``run_hidden``.
-Exact values use small TinyNet models whose weights are stored with them; the only numbers
-from the real SqueezeNet (how many steps the solution needs to fool it) are recomputed when
-the weights in use are not those the references were made with.
+Exact values use small TinyNet models whose weights are stored with them (or made from their
+seed, as the fooling trajectories' models are, with the solution's step count stored beside
+each case); nothing stored depends on the SqueezeNet weights.
 """
-from functools import lru_cache
 
 import torch
 
-from netvis.checks import run_check
+from netvis.checks import InProcessStudent, fooling, run_check
 from netvis.checks.ascent import CLASS_STEP, FILTER_STEP
-from netvis.checks.common import real_image, real_model
 from netvis.checks.tiny import make_images, make_tiny_model
 
-from .references import load, save, weights_sha256
+from .references import load, save
 from .solution import solution_namespace
 
 FOOLING_PAIRS = [(1, 821), (11, 443)]
-"""(validation image index, target class): about 7 steps each for the solution, so that the checks stay fast."""
+"""(validation image index, target class): 7 steps each for the solution, so that the checks stay fast."""
+FOOLING_TRAJECTORIES = [(33, 8), (30, 1), (31, 6), (30, 8)]
+"""(TinyNet seed, target) of the trajectory checks: the solution takes 0 (X already fools the model), 5, 32
+and 78 steps (tests/test_checks.py asserts the ranges)."""
+FOOLING_UNREACHABLE = [(25, 4)]
+"""(TinyNet seed, target) made out of reach (``fooling.unreachable_case``): the solution takes all 100 steps."""
 SALIENCY_SEEDS = (101, 102)
 CLASS_STEP_TARGETS = [(111, {"target": 3}), (112, {"target": 8})]
 FILTER_STEP_TARGETS = [(131, {"layer": "features.5", "channel": 3}), (132, {"layer": "features.2", "channel": 7})]
@@ -28,7 +31,8 @@ CAPTURE_SEED, CAPTURE_LAYERS = 121, ["features.1", "features.4", "features.6", "
 L2_SCALES = (None, 1.0, 0.5, 4.0)
 """Each step case runs at l2_reg = 1e-3 (None) and at these multiples of the l2_reg where the
 score's and the regulariser's gradients have equal norms, so every known mistake shows."""
-SEEDS = sorted({*SALIENCY_SEEDS, CAPTURE_SEED, *(s for s, _ in CLASS_STEP_TARGETS + FILTER_STEP_TARGETS)})
+SEEDS = sorted({*SALIENCY_SEEDS, CAPTURE_SEED, *(s for s, _ in CLASS_STEP_TARGETS + FILTER_STEP_TARGETS),
+                *(s for s, _ in FOOLING_TRAJECTORIES + FOOLING_UNREACHABLE)})
 
 
 def _tiny(seed):
@@ -67,24 +71,17 @@ def _capture_cases(solution):
     return [dict(model_state=model.state_dict(), X=X, expected={k: v.detach() for k, v in activations.items()})]
 
 
-def fooling_steps(solution) -> dict:
-    """{(image index, target): ascent steps the solution takes} on the weights in use.
+def reference_steps(solution, case: dict) -> int:
+    """The steps the solution's loop takes on a trajectory case, counted as the checks count them."""
+    X, target, model = fooling._case_inputs(case)
+    call = InProcessStudent(solution).call(fooling.NAME, X, target, model, record_forwards=True)
+    call.raise_error(fooling.NAME)
+    return fooling.trajectory(call, X, target, model).steps
 
-    The solution evaluates the model once per iteration and once more to see that it is
-    fooled, so its step count is the number of forward passes minus one.
-    """
-    steps, model = {}, real_model()
-    for index, target in FOOLING_PAIRS:
-        forwards = []
-        handle = model.register_forward_pre_hook(lambda module, inputs: forwards.append(1))
-        try:
-            X_fooling = solution["make_fooling_image"](real_image(index), target, model)
-        finally:
-            handle.remove()
-        if int(model(X_fooling).argmax(dim=1)) != target:
-            raise RuntimeError(f"The solution does not fool the model into class {target} within 100 steps")
-        steps[(index, target)] = len(forwards) - 1
-    return steps
+
+def _trajectory_cases(solution):
+    return [dict(seed=seed, target=target, reference_steps=reference_steps(solution, dict(seed=seed, target=target)))
+            for seed, target in FOOLING_TRAJECTORIES]
 
 
 def generate() -> dict:
@@ -95,31 +92,28 @@ def generate() -> dict:
         "class_visualization_update_step-direction": _step_cases(CLASS_STEP, solution, CLASS_STEP_TARGETS),
         "filter_visualization_update_step-direction": _step_cases(FILTER_STEP, solution, FILTER_STEP_TARGETS),
         "capture_activations-values": _capture_cases(solution),
+        "make_fooling_image-trajectories": _trajectory_cases(solution),
     }
-    steps = [[i, t, k] for (i, t), k in fooling_steps(solution).items()]
-    manifest = save({"cases": cases, "fooling_steps": steps}, SEEDS)
-    _fooling_steps_in_use.cache_clear()
-    return manifest
-
-
-@lru_cache(maxsize=1)
-def _fooling_steps_in_use() -> dict:
-    references = load()
-    if references["manifest"]["squeezenet_weights"]["sha256"] == weights_sha256():
-        return {(i, t): k for i, t, k in references["payload"]["fooling_steps"]}
-    return fooling_steps(solution_namespace())  # another copy of the weights: count again
+    return save({"cases": cases}, SEEDS)
 
 
 def _fooling_cases():
-    steps = _fooling_steps_in_use()
-    return [{"image_index": i, "target": t, "reference_steps": steps[(i, t)]} for i, t in FOOLING_PAIRS]
+    return [{"image_index": i, "target": t} for i, t in FOOLING_PAIRS]
+
+
+def _trajectory_cases_in_use():
+    return load()["payload"]["cases"]["make_fooling_image-trajectories"]
 
 
 HIDDEN = {
     "compute_saliency_maps-values": lambda: load()["payload"]["cases"]["compute_saliency_maps-values"],
     "make_fooling_image-fools": _fooling_cases,
-    "make_fooling_image-within_budget": _fooling_cases,
-    "make_fooling_image-stops_when_fooled": _fooling_cases,
+    "make_fooling_image-within_budget": lambda: [{"unreachable": True, "seed": s, "target": t} for s, t in FOOLING_UNREACHABLE],
+    "make_fooling_image-stops_when_fooled": _trajectory_cases_in_use,
+    "make_fooling_image-no_extra_step": _trajectory_cases_in_use,
+    "make_fooling_image-keeps_fooled_input": _trajectory_cases_in_use,
+    "make_fooling_image-no_early_stop": _trajectory_cases_in_use,
+    "make_fooling_image-step_length": _trajectory_cases_in_use,
     "class_visualization_update_step-direction":
         lambda: load()["payload"]["cases"]["class_visualization_update_step-direction"],
     "capture_activations-values": lambda: load()["payload"]["cases"]["capture_activations-values"],

@@ -25,6 +25,8 @@ import threading
 import time
 from typing import Optional
 
+import torch
+
 from netvis.checks.student import Call, CallFault, CheckFailed, ModelReport
 from netvis.checks.tiny import TinyNet
 
@@ -354,11 +356,13 @@ class SandboxStudent:
         return bytes(self.printed_bytes).decode(errors="replace")
 
     # -- calls
-    def call(self, name: str, *args, followups=(), with_model_state: bool = False) -> Call:
+    def call(self, name: str, *args, followups=(), with_model_state: bool = False,
+             record_forwards: bool = False) -> Call:
         """The student's call in this check's worker. It gets TINY_CALL_TIMEOUT_S where its models are
         all small TinyNets, FIGURES_TIMEOUT_S for the feedback pictures, else the rest of the check's time."""
         small = all(isinstance(a, TinyNet) for a in args if hasattr(a, "parameters"))
         request = {"function": name, "args": list(args), "with_model_state": with_model_state,
+                   "record_forwards": record_forwards,
                    "followups": [{str(k): v for k, v in f.items()} for f in followups]}
         limit = config.FIGURES_TIMEOUT_S if self.check == FIGURES else config.TINY_CALL_TIMEOUT_S if small else self.timeout
         response = self._exchange(request, limit, f"running {name}")
@@ -369,8 +373,12 @@ class SandboxStudent:
         report = ModelReport(training=bool(model["training"]), hooks=int(model["hooks"]),
                              state=model.get("state")) if model else None
         history = [tuple(h if h is not None else a for h, a in zip(after, args)) for after in response["history"]]
+        forwards = response.get("forwards") if record_forwards else None  # what the sandbox says it evaluated
+        forwards = [f for f in forwards if isinstance(f, torch.Tensor)] if isinstance(forwards, list) else []
+        count = response.get("forward_count")
+        count = count if type(count) is int and count >= len(forwards) else len(forwards)
         return Call(value=response["value"], args=history[-1] if history else tuple(args), model=report,
-                    error=response["error"], history=history)
+                    error=response["error"], history=history, forwards=forwards, forward_count=count)
 
     def visualize_class(self, model, target: int, iterations: int, image_size: int):
         """The uint8 image (H, W, 3) the student's class step makes from the standard noise."""

@@ -208,11 +208,13 @@ def _answer(request: dict, namespace: dict) -> dict:
     fn = namespace.get(request["function"])
     if not callable(fn):
         return {"id": request["id"], "undefined": True}
-    call = call_function(fn, list(request["args"]), request["followups"], request["with_model_state"])
+    call = call_function(fn, list(request["args"]), request["followups"], request["with_model_state"],
+                         bool(request.get("record_forwards")))
     model = call.model
     return {"id": request["id"], "value": call.value, "error": call.error,
             "history": [[a if isinstance(a, torch.Tensor) else None for a in after] for after in call.history],
-            "model": None if model is None else {"training": model.training, "hooks": model.hooks, "state": model.state}}
+            "model": None if model is None else {"training": model.training, "hooks": model.hooks, "state": model.state},
+            "forwards": call.forwards, "forward_count": call.forward_count}
 
 
 def _class_visualization(namespace, model: nn.Module, target: int, iterations: int, image_size: int):

@@ -163,6 +163,6 @@ def test_gradescope_bundle_runs_in_a_fake_autograder_tree_without_cap_sys_admin(
     assert which.stdout.startswith(str(root / "source"))  # the bundle's own copy graded it
     results = json.loads((root / "results" / "results.json").read_text())
     isolation = results["extra_data"]["isolation"]
-    assert results["score"] == 36 and isolation["mode"] == "namespaces" and isolation["user"] != "unmapped"
+    assert results["score"] == 37 and isolation["mode"] == "namespaces" and isolation["user"] != "unmapped"
     lost = [t["name"] for t in results["tests"] if t["score"] < t["max_score"]]
     assert lost == ["make_fooling_image: stops_when_fooled"]

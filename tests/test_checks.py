@@ -1,8 +1,10 @@
 """The check registry and the objectives it shares with the reference generator."""
 import torch
 
+from autograder import hidden
 from autograder.solution import solution_namespace
-from netvis.checks import CHECKS, STUDENT_FUNCTIONS, objectives, run_check
+from netvis.checks import CHECKS, STUDENT_FUNCTIONS, Call, fooling, objectives, run_check
+from netvis.checks.student import call_function
 from netvis.checks.tiny import make_images, make_tiny_model
 
 
@@ -36,3 +38,38 @@ def test_similarities_ignore_what_they_are_told_to():
     assert abs(objectives.correlation(a, 3 * a + 1) - 1) < 1e-9 and objectives.correlation(a, torch.ones(100)) == 0
     assert abs(objectives.cosine(objectives.without(a + 5 * torch.ones(100), torch.ones(100)),
                                  objectives.without(a, torch.ones(100))) - 1) < 1e-9
+
+
+def test_fooling_cases_take_the_reference_steps_stored_beside_them():
+    """The public trajectory cases' step counts are the solution's; the hidden ones, made at `make references`,
+    cover an input that already fools the model, a few steps, about 30, 60 to 95, and an unreachable target."""
+    solution = solution_namespace()
+    for case in fooling.TRAJECTORY_CASES:
+        assert hidden.reference_steps(solution, case) == case["reference_steps"], case
+    assert any(case["reference_steps"] > 20 for case in fooling.TRAJECTORY_CASES)  # a loop that gives up at 20 shows
+    steps = sorted(case["reference_steps"] for case in hidden.hidden_cases("make_fooling_image-stops_when_fooled"))
+    assert steps[0] == 0 and 1 <= steps[1] <= 10 and 25 <= steps[2] <= 35 and 60 <= steps[3] <= 95, steps
+    for case in hidden.hidden_cases("make_fooling_image-within_budget") + fooling.PUBLIC_CASES[fooling.within_budget]:
+        assert case["unreachable"] and hidden.reference_steps(solution, case) == fooling.MAX_ITERATIONS
+
+
+def test_forward_passes_are_recorded_and_the_hook_removed_before_the_report():
+    def fn(X, model):
+        model(X)
+        model.features(X + 1)  # the first layer sees every image, whichever module is called
+        return model(torch.cat([X, X]))
+
+    model, X = make_tiny_model(3), make_images(3, 1)
+    call = call_function(fn, [X, model], record_forwards=True)
+    assert call.forward_count == 3 and [f.shape[0] for f in call.forwards] == [1, 1, 2]
+    assert torch.equal(call.forwards[1], X + 1) and call.model.hooks == 0 and not model.features[0]._forward_pre_hooks
+    assert call_function(fn, [X, model]).forwards == []
+
+
+def test_a_trajectory_keeps_each_image_once_and_ends_with_the_returned_one():
+    model, X = make_tiny_model(26), make_images(26, 1)
+    a, b = X + 0.1, X + 0.2
+    call = Call(value=b, args=(), forwards=[X, a, a, X, torch.cat([a, X])], forward_count=5)
+    path = fooling.trajectory(call, X, 5, model)
+    assert [torch.equal(p, q) for p, q in zip(path.positions, [X, a, b])] == [True] * 3
+    assert path.steps == 2 and not path.truncated and len(path.fooled) == 3

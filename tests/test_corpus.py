@@ -50,9 +50,16 @@ def test_no_work_earns_at_most_one_point(path):
     ("saliency_squeeze", ".squeeze()"),
     ("saliency_no_channel_max", "maximum of |gradient| over the channel"),
     ("saliency_no_eval", "model.eval()"),
-    ("fooling_never_stops", "stop as soon as it predicts the target"),
+    ("fooling_never_stops", "predicted the target after step 9, but your loop took 100 steps"),
+    ("fooling_old_prediction", "it tests the prediction computed before its step"),
+    ("fooling_step_first", "X was already classified as the target, yet your function took a step"),
+    ("fooling_gives_up_early", "stopped after 20 steps without reaching the target"),
+    ("fooling_past_100", "your loop took 1000 steps: stop after 100 iterations"),
+    ("fooling_unnormalized", "it is lr * g, not normalised"),
+    ("fooling_norm_squared", "not by its square"),
     ("fooling_modifies_input", "work on a copy"),
     ("fooling_descent", "NaN"),
+    ("fooling_descent", "gradient ascent adds the gradient"),
     ("capture_no_finally", "finally"),
 ])
 def test_feedback_names_the_mistake(name, mistake):

@@ -1,4 +1,4 @@
-"""expect-fail: make_fooling_image-input_unchanged
+"""expect-fail: make_fooling_image-input_and_dtype
 Updates X itself instead of a copy."""
 
 

@@ -78,8 +78,9 @@ CHECKS = (
      for run, pts in [(saliency.shape, 2), (saliency.nonnegative, 1), (saliency.values, 3),
                       (saliency.eval_mode, 2), (saliency.model_untouched, 1)]]
     + [Check(f"{fooling.NAME}-{run.__name__}", pts, run, fooling.PUBLIC_CASES[run])
-       for run, pts in [(fooling.fools, 3), (fooling.within_budget, 2), (fooling.stops_when_fooled, 2),
-                        (fooling.input_unchanged, 1), (fooling.shape_and_dtype, 1)]]
+       for run, pts in [(fooling.fools, 2), (fooling.input_and_dtype, 1), (fooling.stops_when_fooled, 1),
+                        (fooling.no_extra_step, 1), (fooling.keeps_fooled_input, 1), (fooling.no_early_stop, 1),
+                        (fooling.within_budget, 1), (fooling.step_length, 1)]]
     + _step_checks(ascent.CLASS_STEP, ascent.CLASS_PUBLIC_CASES,
                    {"returns_none": 1, "ascends": 2, "direction": 4, "scales_with_learning_rate": 1, "no_accumulation": 2})
     + [Check(f"{activations.NAME}-{run.__name__}", pts, run, activations.PUBLIC_CASES[run])

@@ -55,6 +55,11 @@ class Call:
     error: Optional[str] = None
     history: list = field(default_factory=list)
     """``args`` after each call of a sequence, in order."""
+    forwards: list = field(default_factory=list)
+    """With ``record_forwards``: the input of each forward pass of the model during the call(s), in
+    order (detached copies; at most ``MAX_RECORDED_FORWARDS`` of them)."""
+    forward_count: int = 0
+    """With ``record_forwards``: how many forward passes there were, recorded or not."""
 
     def raise_error(self, function: str, hint: str = "") -> None:
         """Fail the check if the call raised, quoting the student's exception (and ``hint``)."""
@@ -71,7 +76,8 @@ class Student(Protocol):
     memo: dict
     """Results that several checks share, such as fooling images of the real model."""
 
-    def call(self, name: str, *args, followups=(), with_model_state: bool = False) -> Call:
+    def call(self, name: str, *args, followups=(), with_model_state: bool = False,
+             record_forwards: bool = False) -> Call:
         """Call ``name(*copies of args)``, then again once per dict in ``followups`` (see ``call_function``);
         CallFault if the call never returns."""
 
@@ -114,29 +120,67 @@ def format_exception(err: BaseException) -> str:
     return ("Traceback (most recent call last):\n" + "".join(lines)).strip()
 
 
-def call_function(fn, args: list, followups=(), with_model_state: bool = False) -> Call:
+MAX_RECORDED_FORWARDS = 1000
+"""Forward passes recorded per call; later ones are only counted, so a runaway loop cannot exhaust memory."""
+MAX_RECORDED_ELEMENTS = 8 << 20
+"""Tensor elements recorded per call (32 MiB of float32), for the same reason."""
+
+
+class ForwardRecorder:
+    """Records the input of every forward pass of ``model`` while it is attached.
+
+    The pre-hook sits on the model's first leaf module (the first convolution of TinyNet and
+    SqueezeNet), which every image goes through, whether the code calls ``model(X)`` or
+    ``model.features(X)``. It is removed before the model report counts hooks.
+    """
+
+    def __init__(self, model: nn.Module):
+        self.inputs, self.count, self.elements = [], 0, 0
+        first = next((m for m in model.modules() if not any(True for _ in m.children())), model)
+        self.handle = first.register_forward_pre_hook(self._record)
+
+    def _record(self, module, inputs) -> None:
+        self.count += 1
+        x = inputs[0] if inputs else None
+        if isinstance(x, torch.Tensor) and len(self.inputs) < MAX_RECORDED_FORWARDS and \
+                self.elements + x.numel() <= MAX_RECORDED_ELEMENTS:
+            self.inputs.append(x.detach().clone())
+            self.elements += x.numel()
+
+    def remove(self) -> None:
+        self.handle.remove()
+
+
+def call_function(fn, args: list, followups=(), with_model_state: bool = False, record_forwards: bool = False) -> Call:
     """The one call loop: ``fn(*args)``, then once more per dict in ``followups``.
 
     ``args`` are the call's own objects (already copies). Each followup replaces the arguments
     at the positions it names and reuses the other, already updated, objects, so a second call
-    sees what the first left behind. Stops at the first exception, which it records.
+    sees what the first left behind. Stops at the first exception, which it records. With
+    ``record_forwards``, the input of every forward pass of the model argument is recorded.
     """
     model = next((a for a in args if isinstance(a, nn.Module)), None)
     history, value, error = [], None, None
-    for replacements in [{}] + list(followups):
-        for position, replacement in replacements.items():
-            args[int(position)] = replacement
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                value = fn(*args)
-        except (Exception, SystemExit) as err:  # the student's bug, reported to the check
-            error = format_exception(err)
-        history.append(tuple(a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args))
-        if error is not None:
-            break
+    recorder = ForwardRecorder(model) if record_forwards and model is not None else None
+    try:
+        for replacements in [{}] + list(followups):
+            for position, replacement in replacements.items():
+                args[int(position)] = replacement
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    value = fn(*args)
+            except (Exception, SystemExit) as err:  # the student's bug, reported to the check
+                error = format_exception(err)
+            history.append(tuple(a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args))
+            if error is not None:
+                break
+    finally:
+        if recorder is not None:
+            recorder.remove()
     report = report_model(model, with_model_state) if model is not None else None
-    return Call(value=value, args=history[-1], model=report, error=error, history=history)
+    return Call(value=value, args=history[-1], model=report, error=error, history=history,
+                forwards=recorder.inputs if recorder else [], forward_count=recorder.count if recorder else 0)
 
 
 class InProcessStudent:
@@ -156,10 +200,11 @@ class InProcessStudent:
             raise CheckFailed(f"{name} is not defined: run (or keep) the cell that defines it.")
         return fn
 
-    def call(self, name: str, *args, followups=(), with_model_state: bool = False) -> Call:
+    def call(self, name: str, *args, followups=(), with_model_state: bool = False,
+             record_forwards: bool = False) -> Call:
         fn = self.function(name)
         followups = [{k: copy_argument(v) for k, v in f.items()} for f in followups]
-        return call_function(fn, [copy_argument(a) for a in args], followups, with_model_state)
+        return call_function(fn, [copy_argument(a) for a in args], followups, with_model_state, record_forwards)
 
     def start_check(self, check_id: str) -> None:
         pass
