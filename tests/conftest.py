@@ -1,6 +1,11 @@
 """Shared fixtures: the real data and model, loaded once per test session."""
-import pytest
-import torch
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # what the sandbox uses; on 2 shared cores two threads per
+import pytest  # noqa: E402  process spin against each other (a TinyNet step took 170 ms instead of 1 ms)
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
 
 import netvis
 
