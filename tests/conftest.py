@@ -48,6 +48,6 @@ def student_python(tmp_path_factory):
                          capture_output=True, text=True, check=True).stdout.strip()
     Path(own, "kit-packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     probe = subprocess.run([str(python), "-c", "import torch, nbclient, netvis"], capture_output=True, text=True,
-                           cwd=venv)
+                           cwd=venv, env=dict(os.environ, PYTHONPATH=""))
     assert "No module named 'netvis'" in probe.stderr, probe.stderr  # torch and nbclient are there; the kit is not
     return python

@@ -89,8 +89,9 @@ def _unzip(bundle: Path, into: Path) -> Path:
 
 
 def _run(python, *args, cwd, env=None, timeout=900):
+    """``python ARGS`` as a student runs it: no PYTHONPATH of the developer's, unless ``env`` sets one."""
     return subprocess.run([str(python), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ, **(env or {})))
+                          env=dict(os.environ, **{"PYTHONPATH": "", **(env or {})}))
 
 
 def test_helpers_find_the_data_beside_the_notebook_or_say_where_they_looked(bundle, tmp_path, student_python):
