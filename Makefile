@@ -44,10 +44,10 @@ examples: venv  ## Rebuild examples/submissions/ from the solution and tests/cor
 grade-examples: references  ## Grade examples/submissions/ into build/grades/.
 	$(PY) -m autograder grade examples/submissions --out $(GRADES) --workers 2
 
-test: venv data references  ## Run the whole test suite, as CI does (under 10 minutes on 2 cores).
+test: venv data references  ## Run the whole test suite, as CI does (see the README for how long it takes).
 	$(PY) -m pytest
 
-test-fast: venv data references  ## The everyday tier: everything not marked slow (under 3 minutes).
+test-fast: venv data references  ## The everyday tier: everything not marked slow.
 	$(PY) -m pytest -m "not slow"
 
 bench: references  ## Measure grading, blur, class visualisation and the notebook; write build/bench.json.
