@@ -74,12 +74,11 @@ def _read(path: str) -> str:
 
 def _cache_key(isolate: bool, limits: dict) -> str:
     """sha256 of everything the self-test's verdict depends on."""
-    data = data_dir()
+    data, status = data_dir(), _read("/proc/self/status").splitlines()
     facts = {
         "kit": _kit_fingerprint(), "isolate": isolate, "limits": sorted(limits.items()),
         "uid": [os.getuid(), os.geteuid(), os.getgid()], "maps": [_read("/proc/self/uid_map"), _read("/proc/self/gid_map")],
-        "capabilities": [line for line in _read("/proc/self/status").splitlines() if line.startswith("Cap")],
-        "no_new_privs": [line for line in _read("/proc/self/status").splitlines() if line.startswith("NoNewPrivs")],
+        "capabilities": [line for line in status if line.startswith(("Cap", "NoNewPrivs"))],
         "kernel": list(os.uname()), "python": sys.executable, "torch": metadata.version("torch"),
         "binds": isolation.sandbox_binds(data),
         "data": sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in data.glob("*") if p.is_file()),
