@@ -75,6 +75,8 @@ def _check(args) -> int:
         print(f"cell {number} raised: {error.splitlines()[-1]}")
     for check in result.checks:
         print(f"{'PASS' if check.passed else 'FAIL'} {check.points:g}/{check.max_points:g} {check.id}: {check.message}")
+    if result.extra_max_score:
+        print(f"extra credit {result.extra_score:g} / {result.extra_max_score:g}")
     print(f"total {result.score:g} / {result.max_score:g} (isolation: {result.isolation.get('mode', 'none')})")
     return 0
 
