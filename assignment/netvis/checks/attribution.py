@@ -139,11 +139,12 @@ def mistakes(function, model, X, y, extra):
         yield words, reference(function, model, X, y, extra, **switches)
     if function == CAM:
         layer = extra[0]
+        right = reference(function, model, X, y, extra)
         for other in objectives.spatial_layers(model, X):
-            if other != layer:
+            wrong = reference(function, model, X, y, (other,)) if other != layer else right
+            if relative_error(wrong, right) >= TOLERANCE[CAM]:  # a container whose output is the layer's is not wrong
                 yield (f"it is the Grad-CAM of layer {other}, not of the layer {layer!r} it was asked for: "
-                       "hook the module dict(model.named_modules())[layer] and use its output"), \
-                    reference(function, model, X, y, (other,))
+                       "hook the module dict(model.named_modules())[layer] and use its output"), wrong
 
 
 def known_mistake(function, value, model, X, y, extra):
