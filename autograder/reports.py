@@ -27,9 +27,14 @@ def notebook_errors_text(result: SubmissionResult) -> str:
 
 
 def gradescope_results(result: SubmissionResult) -> dict:
-    """The Gradescope autograder results format; each test is named ``<function>: <aspect>``."""
+    """The Gradescope autograder results format; each test is named ``<function>: <aspect>``.
+
+    ``score`` is the assignment's points; the extra credit (Part 5) is a section of its own: its
+    tests are named ``... (extra credit)`` and tagged, and ``extra_data`` holds both totals, for the
+    instructor to add where the course counts extra credit."""
     tests = [{
-        "name": check.id.replace("-", ": ", 1),
+        "name": check.id.replace("-", ": ", 1) + (" (extra credit)" if check.extra_credit else ""),
+        **({"tags": ["extra credit"]} if check.extra_credit else {}),
         "score": check.points,
         "max_score": check.max_points,
         "output": f"{CHECKS_BY_ID[check.id].description.strip()}\n{check.message}",
@@ -37,10 +42,10 @@ def gradescope_results(result: SubmissionResult) -> dict:
     } for check in result.checks]
     output = result.problem or f"{result.score:g} / {result.max_score:g} points from the automatic checks."
     if result.extra_max_score and not result.problem:
-        output += f" Extra credit: {result.extra_score:g} / {result.extra_max_score:g} (added to the score)."
+        output += f" Extra credit (Part 5, not in the score): {result.extra_score:g} / {result.extra_max_score:g}."
     if result.notebook_errors:
         output += "\n\nWhile your notebook ran, these cells raised errors:\n\n" + notebook_errors_text(result)
-    return {"score": result.score + result.extra_score, "output": output, "tests": tests, "visibility": "visible",
+    return {"score": result.score, "output": output, "tests": tests, "visibility": "visible",
             "stdout_visibility": "hidden",
             "extra_data": {"isolation": result.isolation, "references": result.references,
                            "points": result.score, "max_points": result.max_score,
