@@ -144,17 +144,16 @@ def grad_cam(model, X, y, layer: str, relu: bool = True, loss: bool = False) -> 
     d s_y / d A_c, upsampled bilinearly (align_corners=False) to X's size: shape (N, H, W).
 
     Mistakes: ``relu=False``, ``loss``; a wrong layer is this with another ``layer``."""
-    module = dict(model.named_modules())[layer]
-    captured = []
-    handle = module.register_forward_hook(lambda m, inputs, output: captured.append(output))
+    outputs = []
+    hook = dict(model.named_modules())[layer].register_forward_hook(lambda *call: outputs.append(call[2]))
     try:
         with evaluating(model), torch.enable_grad():
             leaf = X.detach().clone().requires_grad_()
             objective = target_scores(model(leaf), y, loss)
-            activation = captured[0]
+            activation = outputs[0]
             grad, = torch.autograd.grad(objective, activation)
     finally:
-        handle.remove()
+        hook.remove()
     weights = grad.mean(dim=(2, 3), keepdim=True)
     cam = (weights * activation.detach()).sum(dim=1, keepdim=True)
     if relu:
@@ -174,6 +173,6 @@ def spatial_layers(model, X) -> list:
         with torch.no_grad(), evaluating(model):
             model(X[:1])
     finally:
-        for handle in handles:
-            handle.remove()
+        for each in handles:
+            each.remove()
     return [name for name, shape in shapes.items() if len(shape) == 4]
