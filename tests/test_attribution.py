@@ -161,3 +161,14 @@ def test_cascading_randomization_leaves_the_model_and_falls_for_grad_cam():
     assert set(results) == set(methods) and all(len(v) == 4 for v in results.values())
     assert all(-1 <= r <= 1 for v in results.values() for r in v)
     assert as_map(torch.ones(1, 3, 2, 2)).shape == (1, 2, 2)
+
+
+def test_a_wrapped_tuple_model_crosses_the_wire_and_nothing_else_of_its_kind():
+    from autograder.wire import WireError, decode, encode
+
+    model = make_wrapped_tiny_model(7, training=True)
+    back = decode(encode(model), allow_models=True)
+    X = make_images(7, 1)
+    assert isinstance(back, ScoresOnly) and back.training and torch.equal(back.eval()(X), model.eval()(X))
+    with pytest.raises(WireError):
+        encode(ScoresOnly(torch.nn.Linear(2, 2)))
