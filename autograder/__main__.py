@@ -99,9 +99,10 @@ def _references(args) -> int:
 
 
 def _release(args) -> int:
-    from .nbgrader_course import write_release
+    from .nbgrader_course import part5_wanted, write_release
 
-    print(f"student release written to {write_release()}")
+    part5 = part5_wanted()
+    print(f"student release written to {write_release(part5=part5)}" + ("" if part5 else " (without Part 5: PART5=0)"))
     return 0
 
 
