@@ -135,4 +135,4 @@ def test_the_release_can_leave_part5_out():
     assert {c.id for c in CHECKS if not c.id.startswith(("smooth_grad", "integrated_gradients", "grad_cam"))} <= ids
     assert _points(cut.cells, "code") == 38 and _points(cut.cells, "markdown") == 6
     assert "Which explanation" not in cut.cells[0].source and "Write your code" in cut.cells[0].source
-    assert "outro" in ids and len(cut.cells) == len(notebook["cells"]) - 25
+    assert "outro" in ids and len(cut.cells) == len(notebook["cells"]) - 24
