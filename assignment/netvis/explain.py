@@ -82,6 +82,7 @@ def randomize_layer(model, name: str, seed: int = 0) -> None:
 def cascading_randomization(model, X, y, methods: dict, layers: list, seed: int = 0) -> dict:
     """{method name: [Spearman correlation with the trained model's map, after re-initialising
     layers[:1], layers[:2], ...]}, averaged over the images; ``layers`` from the top of the model down.
+    A constant map (every gradient zero once the signal dies in re-initialised layers) counts as 0.
 
     Works on a copy of ``model``; the model itself is not changed.
     """
