@@ -30,10 +30,11 @@ def gradescope_results(result: SubmissionResult) -> dict:
     """The Gradescope autograder results format; each test is named ``<function>: <aspect>``.
 
     ``score`` is the assignment's points; the extra credit (Part 5) is a section of its own: its
-    tests are named ``... (extra credit)`` and tagged, and ``extra_data`` holds both totals, for the
-    instructor to add where the course counts extra credit."""
+    tests are tagged ``extra credit`` (names stay ``<function>: <aspect>``, which tools map back to
+    check ids), and ``extra_data`` holds both totals, for the instructor to add where the course
+    counts extra credit."""
     tests = [{
-        "name": check.id.replace("-", ": ", 1) + (" (extra credit)" if check.extra_credit else ""),
+        "name": check.id.replace("-", ": ", 1),
         **({"tags": ["extra credit"]} if check.extra_credit else {}),
         "score": check.points,
         "max_score": check.max_points,

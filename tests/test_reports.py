@@ -32,7 +32,8 @@ def test_gradescope_results_name_each_check_and_record_the_isolation():
     assert results["tests"][0]["name"] == "compute_saliency_maps: shape"
     assert results["extra_data"]["isolation"]["mode"] == "namespaces"
     assert results["extra_data"]["extra_credit"] == results["extra_data"]["extra_credit_max"] == 10
-    assert results["tests"][-1]["name"] == "grad_cam: no_side_effects (extra credit)"
+    assert results["tests"][-1]["name"] == "grad_cam: no_side_effects" and results["tests"][-1]["tags"] == ["extra credit"]
+    assert "tags" not in results["tests"][0]
     assert "Extra credit (Part 5, not in the score): 10 / 10" in results["output"]
     assert "Cell 6: Traceback" in results["output"] and "NameError: name 'X_tensr'" in results["output"]
 
