@@ -84,15 +84,18 @@ def test_solutions_hard_code_no_device():
     assert not re.search(r"\.(cuda|cpu)\(", solution_source())
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
 def test_every_function_runs_where_the_model_and_X_are():
+    """On every device here (the CPU, and CUDA where there is a GPU), each answer stays on X's device."""
     solution = solution_namespace()
-    model = make_wrapped_tiny_model(3).cuda()
-    X, y = make_images(3, 2).cuda(), torch.tensor([1, 2]).cuda()
-    for value in (solution["compute_saliency_maps"](X, y, model), solution["grad_cam"](X, y, model, "model.features.6"),
-                  solution["integrated_gradients"](X, y, model, torch.zeros_like(X), 4),
-                  solution["smooth_grad"](X, y, model, torch.zeros((2,) + X.shape, device="cuda"))):
-        assert value.is_cuda
+    for device in ["cpu"] + (["cuda"] if torch.cuda.is_available() else []):
+        model = make_wrapped_tiny_model(3).to(device)
+        X, y = make_images(3, 2).to(device), torch.tensor([1, 2], device=device)
+        noise = torch.zeros((2,) + X.shape, device=device)
+        for value in (solution["compute_saliency_maps"](X, y, model),
+                      solution["grad_cam"](X, y, model, "model.features.6"),
+                      solution["integrated_gradients"](X, y, model, torch.zeros_like(X), 4),
+                      solution["smooth_grad"](X, y, model, noise)):
+            assert value.device == X.device
 
 
 # -- the wrapper
