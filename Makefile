@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+PART5 ?= 1
+# PART5=0: `make release` leaves Part 5 (extra credit) out of the student notebook.
 STAMP := $(VENV)/.installed
 REFERENCES := build/references/manifest.json
 GRADES := build/grades
@@ -32,8 +34,8 @@ $(REFERENCES): $(STAMP) solutions/NetworkVisualization.ipynb autograder/referenc
 
 references: $(REFERENCES)  ## Regenerate the reference tensors from the solution notebook.
 
-release: venv  ## Regenerate assignment/NetworkVisualization.ipynb from the solution source (nbgrader).
-	$(PY) -m autograder release
+release: venv  ## Regenerate assignment/NetworkVisualization.ipynb from the solution source (nbgrader); PART5=0 leaves Part 5 (extra credit) out.
+	PART5=$(PART5) $(PY) -m autograder release
 
 answer-key: references  ## Execute the solution notebook into build/answer_key/ (.ipynb and .html).
 	$(PY) -m autograder answer-key

@@ -76,6 +76,8 @@ def _check(args) -> int:
         print(f"cell {number} raised: {error.splitlines()[-1]}")
     for check in result.checks:
         print(f"{'PASS' if check.passed else 'FAIL'} {check.points:g}/{check.max_points:g} {check.id}: {check.message}")
+    if result.extra_max_score:
+        print(f"extra credit {result.extra_score:g} / {result.extra_max_score:g}")
     print(f"total {result.score:g} / {result.max_score:g} (isolation: {result.isolation.get('mode', 'none')})")
     return 0
 
@@ -106,9 +108,10 @@ def _references(args) -> int:
 
 
 def _release(args) -> int:
-    from .nbgrader_course import write_release
+    from .nbgrader_course import part5_wanted, write_release
 
-    print(f"student release written to {write_release()}")
+    part5 = part5_wanted()
+    print(f"student release written to {write_release(part5=part5)}" + ("" if part5 else " (without Part 5: PART5=0)"))
     return 0
 
 

@@ -29,6 +29,7 @@ def _warm_up() -> None:
     import tqdm.auto  # noqa: F401
 
     import netvis.checks  # noqa: F401
+    import netvis.explain  # noqa: F401
     import netvis.visualize  # noqa: F401
 
     torch.set_num_threads(1)

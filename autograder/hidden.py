@@ -10,7 +10,7 @@ each case); nothing stored depends on the SqueezeNet weights.
 
 import torch
 
-from netvis.checks import InProcessStudent, fooling, run_check
+from netvis.checks import InProcessStudent, attribution, fooling, run_check
 from netvis.checks.ascent import CLASS_STEP, FILTER_STEP
 from netvis.checks.tiny import make_images, make_tiny_model
 
@@ -31,8 +31,21 @@ CAPTURE_SEED, CAPTURE_LAYERS = 121, ["features.1", "features.4", "features.6", "
 L2_SCALES = (None, 1.0, 0.5, 4.0)
 """Each step case runs at l2_reg = 1e-3 (None) and at these multiples of the l2_reg where the
 score's and the regulariser's gradients have equal norms, so every known mistake shows."""
+ATTRIBUTION_CASES = {
+    attribution.SMOOTH: [dict(seed=301, n=2, samples=3, sigma=0.5),
+                         dict(seed=302, n=2, samples=2, sigma=0.5, wrapped=True)],
+    attribution.IG: [dict(seed=311, n=2, steps=8, baseline_kind="noise"),
+                     dict(seed=312, n=1, steps=5, baseline_kind="zeros", wrapped=True)],
+    attribution.CAM: [dict(seed=321, n=2, layer="features.2"),
+                      dict(seed=322, n=2, layer="model.features.6", wrapped=True)],
+}
+"""Part 5's hidden cases per function; ``wrapped`` ones run on a model whose forward returns a
+tuple, in ``netvis.ScoresOnly`` (layer names gain the prefix ``model.``)."""
+CAPTUM_TOLERANCE = 1e-4
+"""The solution's largest difference from Captum, relative to the largest value, that `make references` accepts."""
 SEEDS = sorted({*SALIENCY_SEEDS, CAPTURE_SEED, *(s for s, _ in CLASS_STEP_TARGETS + FILTER_STEP_TARGETS),
-                *(s for s, _ in FOOLING_TRAJECTORIES + FOOLING_UNREACHABLE)})
+                *(s for s, _ in FOOLING_TRAJECTORIES + FOOLING_UNREACHABLE),
+                *(c["seed"] for cases in ATTRIBUTION_CASES.values() for c in cases)})
 
 
 def _tiny(seed):
@@ -79,6 +92,49 @@ def reference_steps(solution, case: dict) -> int:
     return fooling.trajectory(call, X, target, model).steps
 
 
+def captum_attribution(function, model, X, y, extra) -> torch.Tensor:
+    """Captum's answer for an Integrated Gradients or Grad-CAM case (the model in eval mode)."""
+    import torch.nn.functional as F
+    from captum.attr import IntegratedGradients, LayerGradCam
+
+    training = model.training
+    model.eval()
+    try:
+        if function == attribution.IG:
+            baseline, steps = extra
+            return IntegratedGradients(model).attribute(X, baselines=baseline, target=y, n_steps=steps,
+                                                        method="riemann_right").detach()
+        module = dict(model.named_modules())[extra[0]]
+        cams = LayerGradCam(model, module).attribute(X, target=y, relu_attributions=True)
+        return F.interpolate(cams, size=X.shape[2:], mode="bilinear", align_corners=False)[:, 0].detach()
+    finally:
+        model.train(training)
+
+
+def _attribution_cases(solution, function):
+    """Part 5's hidden cases of ``function``, their references from the solution, cross-checked
+    against the objectives and (IG, Grad-CAM) against Captum."""
+    cases = []
+    for spec in ATTRIBUTION_CASES[function]:
+        spec = dict(spec, function=function)
+        model = attribution.case_model(spec)
+        X, y, extra = attribution.case_inputs(spec)
+        expected = solution[function](X, y, model, *extra).detach()
+        others = {"the checks' objectives": attribution.reference(function, model, X, y, extra)}
+        if function != attribution.SMOOTH:
+            others["Captum"] = captum_attribution(function, model, X, y, extra)
+        for name, other in others.items():
+            error = attribution.relative_error(expected, other)
+            if not error < CAPTUM_TOLERANCE:
+                raise RuntimeError(f"The solution's {function} differs from {name} by {error:.2e} on the hidden "
+                                   f"case of seed {spec['seed']}")
+        inputs = {attribution.SMOOTH: ("noise",), attribution.IG: ("baseline", "steps"),
+                  attribution.CAM: ("layer",)}[function]
+        cases.append(dict(zip(inputs, extra), model_state=model.state_dict(), X=X, y=y, expected=expected,
+                          wrapped=bool(spec.get("wrapped"))))
+    return cases
+
+
 def _trajectory_cases(solution):
     return [dict(seed=seed, target=target, reference_steps=reference_steps(solution, dict(seed=seed, target=target)))
             for seed, target in FOOLING_TRAJECTORIES]
@@ -93,6 +149,7 @@ def generate() -> dict:
         "filter_visualization_update_step-direction": _step_cases(FILTER_STEP, solution, FILTER_STEP_TARGETS),
         "capture_activations-values": _capture_cases(solution),
         "make_fooling_image-trajectories": _trajectory_cases(solution),
+        **{f"{function}-values": _attribution_cases(solution, function) for function in attribution.NAMES},
     }
     return save({"cases": cases}, SEEDS)
 
@@ -119,6 +176,8 @@ HIDDEN = {
     "capture_activations-values": lambda: load()["payload"]["cases"]["capture_activations-values"],
     "filter_visualization_update_step-direction":
         lambda: load()["payload"]["cases"]["filter_visualization_update_step-direction"],
+    **{f"{function}-values": (lambda key=f"{function}-values": load()["payload"]["cases"][key])
+       for function in attribution.NAMES},
 }
 
 

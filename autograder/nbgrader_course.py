@@ -1,9 +1,11 @@
 """The nbgrader course directory (``autograder/course/``): the student release, made by nbgrader itself,
 with the helpers beside the notebook."""
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from .files import atomic_write
@@ -64,15 +66,57 @@ def nbgrader(*args, course_dir: Path = COURSE_DIR, env=None, check=True) -> subp
     return result
 
 
-def generate_release(course_dir: Path = COURSE_DIR) -> Path:
+PART5_FIRST, PART5_END = "explanations_intro", "outro"
+"""Part 5 (extra credit) is the source notebook's cells from the first of these grade ids up to the second."""
+PART5_INTRO_LINE = "5. **Which explanation can you trust?**"
+
+
+def without_part5(notebook: dict) -> dict:
+    """The notebook (nbformat JSON) without Part 5: its cells, and its line in the introduction."""
+    ids = [c["metadata"].get("nbgrader", {}).get("grade_id") for c in notebook["cells"]]
+    first, end = ids.index(PART5_FIRST), ids.index(PART5_END)
+    cells = notebook["cells"][:first] + notebook["cells"][end:]
+    intro = dict(cells[0])
+    source = "".join(intro["source"])
+    if PART5_INTRO_LINE in source:
+        start = source.index(PART5_INTRO_LINE)
+        stop = source.find("\n\n", start)
+        source = source[:start].rstrip(" ") + source[stop + 1:] if stop >= 0 else source[:start]
+        intro["source"] = source.splitlines(keepends=True)
+    return dict(notebook, cells=[intro] + cells[1:])
+
+
+def part5_wanted() -> bool:
+    """False when ``PART5=0`` (``make release PART5=0``): the release leaves Part 5 out."""
+    return os.environ.get("PART5", "1").strip().lower() not in ("0", "no", "false", "off")
+
+
+def generate_release(course_dir: Path = COURSE_DIR, part5: bool = True) -> Path:
+    """The student notebook made by ``nbgrader generate_assignment``; without Part 5 (``part5=False``),
+    from a copy of the course whose source notebook lacks Part 5's cells."""
+    if not part5:
+        scratch = Path(tempfile.mkdtemp(prefix="netvis-release-"))
+        course = make_course(scratch / "course")
+        source = course / "source" / ASSIGNMENT_ID / NOTEBOOK_NAME
+        notebook = without_part5(json.loads(source.read_text()))
+        source.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+        generated = _generate_release(course)
+        kept = Path(tempfile.mkdtemp(prefix="netvis-release-")) / NOTEBOOK_NAME
+        shutil.copy(generated, kept)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return kept
+    return _generate_release(course_dir)
+
+
+def _generate_release(course_dir: Path) -> Path:
     """Run ``nbgrader generate_assignment``; return the generated student notebook's path."""
     nbgrader("generate_assignment", ASSIGNMENT_ID, "--force", course_dir=course_dir)
     return course_dir / "release" / ASSIGNMENT_ID / NOTEBOOK_NAME
 
 
-def write_release(destination: Path = RELEASE_NOTEBOOK) -> Path:
+def write_release(destination: Path = RELEASE_NOTEBOOK, part5: bool = True) -> Path:
     """Regenerate the student notebook and put it, atomically, where students get it."""
-    generated = generate_release()
+    generated = generate_release(part5=part5)
     atomic_write(destination, lambda f: f.write(generated.read_bytes()))
     return destination
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from netvis.checks import fooling, tiny
+from netvis.checks import attribution, fooling, tiny
 from netvis.models import find_squeezenet_weights, verify_hash_prefix
 
 from .config import REFERENCES_DIR, REFERENCES_TARGET
@@ -21,7 +21,8 @@ from .files import atomic_write, atomic_write_text
 from .solution import solution_source
 
 FORMAT_VERSION = 2
-GENERATOR_MODULES = (Path(__file__).with_name("hidden.py"), Path(tiny.__file__), Path(fooling.__file__))
+GENERATOR_MODULES = (Path(__file__).with_name("hidden.py"), Path(tiny.__file__), Path(fooling.__file__),
+                     Path(attribution.__file__))
 """The code that decides what the references hold: changing it makes them stale too."""
 
 

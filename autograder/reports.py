@@ -27,20 +27,30 @@ def notebook_errors_text(result: SubmissionResult) -> str:
 
 
 def gradescope_results(result: SubmissionResult) -> dict:
-    """The Gradescope autograder results format; each test is named ``<function>: <aspect>``."""
+    """The Gradescope autograder results format; each test is named ``<function>: <aspect>``.
+
+    ``score`` is the assignment's points; the extra credit (Part 5) is a section of its own: its
+    tests are tagged ``extra credit`` (names stay ``<function>: <aspect>``, which tools map back to
+    check ids), and ``extra_data`` holds both totals, for the instructor to add where the course
+    counts extra credit."""
     tests = [{
         "name": check.id.replace("-", ": ", 1),
+        **({"tags": ["extra credit"]} if check.extra_credit else {}),
         "score": check.points,
         "max_score": check.max_points,
         "output": f"{CHECKS_BY_ID[check.id].description.strip()}\n{check.message}",
         "visibility": "visible",
     } for check in result.checks]
     output = result.problem or f"{result.score:g} / {result.max_score:g} points from the automatic checks."
+    if result.extra_max_score and not result.problem:
+        output += f" Extra credit (Part 5, not in the score): {result.extra_score:g} / {result.extra_max_score:g}."
     if result.notebook_errors:
         output += "\n\nWhile your notebook ran, these cells raised errors:\n\n" + notebook_errors_text(result)
     return {"score": result.score, "output": output, "tests": tests, "visibility": "visible",
             "stdout_visibility": "hidden",
             "extra_data": {"isolation": result.isolation, "references": result.references,
+                           "points": result.score, "max_points": result.max_score,
+                           "extra_credit": result.extra_score, "extra_credit_max": result.extra_max_score,
                            "notebook_sha256": result.notebook_sha256}}
 
 
@@ -60,27 +70,33 @@ def read_results(out_dir: Path) -> list:
 
 
 def write_grades(out_dir: Path, results: list) -> Path:
-    """grades.csv: one row per student, one column per check, then the total and the maximum."""
+    """grades.csv: one row per student, one column per check, then the total and the maximum,
+    then the extra credit (Part 5) and its maximum, totalled apart."""
     check_ids = list(CHECKS_BY_ID)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["student"] + check_ids + ["total", "max"])
+    writer.writerow(["student"] + check_ids + ["total", "max", "extra_credit", "extra_credit_max"])
     for result in sorted(results, key=lambda r: r.student):
         points = {c.id: c.points for c in result.checks}
         writer.writerow([result.student] + [f"{points.get(i, 0):g}" for i in check_ids]
-                        + [f"{result.score:g}", f"{result.max_score:g}"])
+                        + [f"{result.score:g}", f"{result.max_score:g}",
+                           f"{result.extra_score:g}", f"{result.extra_max_score:g}"])
     path = Path(out_dir) / GRADES_NAME
     atomic_write_text(path, buffer.getvalue())
     return path
 
 
 def grade_table(results: list) -> str:
-    """A plain-text table of the totals per student and function, for the terminal."""
+    """A plain-text table of the totals per student and function, for the terminal; the extra
+    credit (Part 5) has a column of its own, before the assignment's total."""
     short = SHORT_NAMES
     functions = list(short)
-    lines = [f"{'student':<24}" + "".join(f"{short[f]:>11}" for f in functions) + f"{'total':>9}"]
+    extra = any(r.extra_max_score for r in results)
+    lines = [f"{'student':<24}" + "".join(f"{short[f]:>11}" for f in functions)
+             + (f"{'extra':>9}" if extra else "") + f"{'total':>9}"]
     for result in sorted(results, key=lambda r: r.student):
         per_function = {f: sum(c.points for c in result.checks if c.function == f) for f in functions}
         lines.append(f"{result.student:<24}" + "".join(f"{per_function[f]:>11g}" for f in functions)
+                     + (f"{result.extra_score:>5g}/{result.extra_max_score:<3g}" if extra else "")
                      + f"{result.score:>5g}/{result.max_score:g}")
     return "\n".join(lines)

@@ -3,6 +3,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from netvis.checks import is_extra_credit
+
 from .files import atomic_write_text
 
 RECORD_NAME = "grading.json"
@@ -41,6 +43,11 @@ class CheckResult:
     def function(self) -> str:
         return self.id.split("-")[0]
 
+    @property
+    def extra_credit(self) -> bool:
+        """Whether the check belongs to an extra-credit part (``netvis.checks.PARTS``)."""
+        return is_extra_credit(self.id)
+
 
 @dataclass
 class SubmissionResult:
@@ -64,11 +71,25 @@ class SubmissionResult:
 
     @property
     def score(self) -> float:
-        return sum(c.points for c in self.checks)
+        """The assignment's points from the automatic checks (extra credit not included)."""
+        return sum(c.points for c in self.checks if not c.extra_credit)
 
     @property
     def max_score(self) -> float:
-        return sum(c.max_points for c in self.checks)
+        return sum(c.max_points for c in self.checks if not c.extra_credit)
+
+    @property
+    def extra_score(self) -> float:
+        """The extra-credit points (Part 5), totalled apart."""
+        return sum(c.points for c in self.checks if c.extra_credit)
+
+    @property
+    def extra_max_score(self) -> float:
+        return sum(c.max_points for c in self.checks if c.extra_credit)
+
+    @property
+    def full_marks(self) -> bool:
+        return self.score == self.max_score and self.extra_score == self.extra_max_score
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -360,7 +360,7 @@ class SandboxStudent:
              record_forwards: bool = False) -> Call:
         """The student's call in this check's worker. It gets TINY_CALL_TIMEOUT_S where its models are
         all small TinyNets, FIGURES_TIMEOUT_S for the feedback pictures, else the rest of the check's time."""
-        small = all(isinstance(a, TinyNet) for a in args if hasattr(a, "parameters"))
+        small = all(isinstance(getattr(a, "model", a), TinyNet) for a in args if hasattr(a, "parameters"))
         request = {"function": name, "args": list(args), "with_model_state": with_model_state,
                    "record_forwards": record_forwards,
                    "followups": [{str(k): v for k, v in f.items()} for f in followups]}

@@ -113,11 +113,12 @@ def _prove(isolate: bool, limits: dict) -> dict:
         result = grade_notebook(SOLUTION_NOTEBOOK, "self-test", isolate=isolate, **limits)
     except SandboxUnavailable as err:
         raise refusal(err, isolate) from None
-    if result.score != result.max_score or result.notebook_errors:
+    if not result.full_marks or result.notebook_errors:
         failed = "".join(f"\n  {c.id}: {c.message.splitlines()[0]}" for c in result.checks if not c.passed)
         errors = "".join(f"\n  cell {n}: {e.splitlines()[-1]}" for n, e in result.notebook_errors.items())
         raise SelfTestFailed(f"Cannot grade here: the reference solution does not run cleanly in this sandbox "
-                             f"(it scored {result.score:g}/{result.max_score:g}), so grades would be wrong. "
+                             f"(it scored {result.score:g}/{result.max_score:g}, extra credit "
+                             f"{result.extra_score:g}/{result.extra_max_score:g}), so grades would be wrong. "
                              "Nothing was graded." + (f"\nFailed checks:{failed}" if failed else "")
                              + (f"\nNotebook errors:{errors}" if errors else ""))
     return result.isolation

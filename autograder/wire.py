@@ -13,19 +13,25 @@ import torch
 import torchvision
 from torch import nn
 
-from netvis.checks.tiny import TinyNet
+from netvis.checks.tiny import TinyNet, TinyNetWithFeatures
+from netvis.wrap import ScoresOnly
 
 from .framing import LENGTH, WireError, receive, send
 
 DTYPES = {name: getattr(torch, name) for name in ("float16", "float32", "float64", "int32", "int64", "uint8", "bool")}
 MAX_DIMENSIONS = 8
-ARCHITECTURES = {"tiny": TinyNet, "squeezenet1_1": lambda: torchvision.models.squeezenet1_1(weights=None)}
+ARCHITECTURES = {"tiny": TinyNet, "squeezenet1_1": lambda: torchvision.models.squeezenet1_1(weights=None),
+                 "tiny_tuple_scores_only": lambda: ScoresOnly(TinyNetWithFeatures())}
+"""The models that may cross, by name; ``tiny_tuple_scores_only`` is a tuple-returning TinyNet in
+``netvis.ScoresOnly``, the wrapper for a model of one's own."""
 
 __all__ = ["WireError", "decode", "encode", "receive", "send"]
 
 
 def _architecture(model: nn.Module) -> str:
-    if isinstance(model, TinyNet):
+    if isinstance(model, ScoresOnly) and type(model.model) is TinyNetWithFeatures:
+        return "tiny_tuple_scores_only"
+    if type(model) is TinyNet:
         return "tiny"
     if isinstance(model, torchvision.models.SqueezeNet):
         return "squeezenet1_1"

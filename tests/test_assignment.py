@@ -107,3 +107,32 @@ def test_sample_submissions_are_up_to_date(tmp_path):
     for built in tmp_path.rglob("*.ipynb"):
         committed = EXAMPLES_DIR / built.relative_to(tmp_path)
         assert committed.read_text() == built.read_text(), f"{committed} is stale: run `make examples`"
+
+
+def _points(cells, kind):
+    return sum(_nbgrader(c).get("points", 0) for c in cells if _nbgrader(c).get("grade") and c["cell_type"] == kind)
+
+
+def test_part5_is_extra_credit_and_the_core_stays_38_plus_6(source):
+    from netvis.checks import is_extra_credit, part_of
+
+    core = [c for c in source.cells if not is_extra_credit(_nbgrader(c).get("grade_id", "x-y"))
+            and not _nbgrader(c).get("grade_id", "").startswith(("inline_question_4", "inline_question_5"))]
+    assert _points(core, "code") == 38 and _points(core, "markdown") == 6
+    assert _points(source.cells, "code") == 48 and _points(source.cells, "markdown") == 10
+    assert part_of("grad_cam").extra_credit and not part_of("capture_activations").extra_credit
+
+
+def test_the_release_can_leave_part5_out():
+    import json
+
+    from autograder.nbgrader_course import without_part5
+
+    notebook = json.loads(SOLUTION_NOTEBOOK.read_text())
+    cut = nbformat.reads(json.dumps(without_part5(notebook)), as_version=4)
+    ids = {_nbgrader(c).get("grade_id") for c in cut.cells}
+    assert not ids & {"smooth_grad", "integrated_gradients", "grad_cam", "inline_question_4", "explanations_intro"}
+    assert {c.id for c in CHECKS if not c.id.startswith(("smooth_grad", "integrated_gradients", "grad_cam"))} <= ids
+    assert _points(cut.cells, "code") == 38 and _points(cut.cells, "markdown") == 6
+    assert "Which explanation" not in cut.cells[0].source and "Write your code" in cut.cells[0].source
+    assert "outro" in ids and len(cut.cells) == len(notebook["cells"]) - 24

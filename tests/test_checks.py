@@ -3,13 +3,15 @@ import torch
 
 from autograder import hidden
 from autograder.solution import solution_namespace
-from netvis.checks import CHECKS, STUDENT_FUNCTIONS, Call, fooling, objectives, run_check
+from netvis.checks import CHECKS, PARTS, STUDENT_FUNCTIONS, Call, fooling, is_extra_credit, objectives, run_check
 from netvis.checks.student import call_function
 from netvis.checks.tiny import make_images, make_tiny_model
 
 
 def test_every_check_has_points_a_description_and_a_public_case():
-    assert sum(c.points for c in CHECKS) == 38
+    assert sum(c.points for c in CHECKS if not is_extra_credit(c.id)) == 38
+    assert sum(c.points for c in CHECKS if is_extra_credit(c.id)) == 10
+    assert [p.number for p in PARTS if p.extra_credit] == [5]
     assert {c.function for c in CHECKS} == set(STUDENT_FUNCTIONS)
     for check in CHECKS:
         assert check.public_cases and check.description, check.id

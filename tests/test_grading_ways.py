@@ -2,7 +2,8 @@
 own test cells agree, on notebooks built cell by cell the way students build them.
 
 - Correct notebooks in every style get full marks, with the same score for every check, everywhere.
-- Notebooks that show no work earn at most 1 of the 38 points anywhere; the blank release earns 0.
+- Notebooks that show no work earn at most 1 point anywhere (of the 38, Part 5's extra credit
+  included); the blank release earns 0.
 """
 import concurrent.futures
 import json
@@ -12,6 +13,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
+import autograder.selftest  # noqa: F401  imported before the threads below: two threads importing IPython at once can deadlock
 from autograder import gradescope
 from autograder.__main__ import main as autograder_main
 from autograder.answer_key import execute_notebook

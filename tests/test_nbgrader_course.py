@@ -97,7 +97,7 @@ def test_exchange_cycle_grades_with_the_instructors_helpers(tmp_path, student_py
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         scores = {s: gradebook.find_submission(ASSIGNMENT_ID, s).code_score for s in homes}
-    assert scores == {"alice": 38, "mallory": 0}
+    assert scores == {"alice": 48, "mallory": 0}  # nbgrader sums every grade cell: 38 + Part 5's 10 extra credit
 
     for command in ("generate_feedback", "release_feedback"):
         _nbgrader(command, ASSIGNMENT_ID, cwd=course, exchange=exchange)
@@ -105,4 +105,6 @@ def test_exchange_cycle_grades_with_the_instructors_helpers(tmp_path, student_py
               user="alice")
     feedback = list((fetched / "feedback").rglob("NetworkVisualization.html"))
     assert len(feedback) == 1, feedback  # hers alone
-    assert "Score: 38.0 / 44.0" in feedback[0].read_text()  # the inline questions wait for the instructor
+    # nbgrader has no extra-credit cells: its maximum is 38 + 6 by hand + Part 5's 10 + 4 by hand; the inline
+    # questions wait for the instructor
+    assert "Score: 48.0 / 58.0" in feedback[0].read_text()

@@ -31,12 +31,17 @@ def test_gradescope_results_name_each_check_and_record_the_isolation():
     assert results["score"] == 34 and len(results["tests"]) == len(CHECKS)
     assert results["tests"][0]["name"] == "compute_saliency_maps: shape"
     assert results["extra_data"]["isolation"]["mode"] == "namespaces"
+    assert results["extra_data"]["extra_credit"] == results["extra_data"]["extra_credit_max"] == 10
+    assert results["tests"][-1]["name"] == "grad_cam: no_side_effects" and results["tests"][-1]["tags"] == ["extra credit"]
+    assert "tags" not in results["tests"][0]
+    assert "Extra credit (Part 5, not in the score): 10 / 10" in results["output"]
     assert "Cell 6: Traceback" in results["output"] and "NameError: name 'X_tensr'" in results["output"]
 
 
 def test_feedback_page_shows_checks_cell_errors_and_pictures_escaped():
     page = feedback_html(_result())
     assert "34 / 38 points — saliency 9/9 · fooling 9/9 · class visualisation 6/10 · features 10/10" in page
+    assert "Extra credit: 10 / 10 points — explanations 10/10" in page and 'id="part-5"' in page
     assert "&lt;b&gt;" in page and "<b>" not in page
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the student's text is escaped
     error = re.search(r'<li class="cell-error">(.*?)</li>', page, re.S).group(1)
@@ -48,17 +53,18 @@ def test_feedback_page_shows_checks_cell_errors_and_pictures_escaped():
 
 
 def test_a_new_part_appears_from_its_checks_and_extra_credit_is_totalled_apart(monkeypatch):
-    extra = Part(5, "Extra credit: guided backprop", "guided backprop", ("guided_backprop",), extra_credit=True)
+    extra = Part(6, "Extra credit: guided backprop", "guided backprop", ("guided_backprop",), extra_credit=True)
     monkeypatch.setattr(netvis.checks, "PARTS", netvis.checks.PARTS + (extra,))
     monkeypatch.setattr("autograder.feedback_page.PARTS", netvis.checks.PARTS)
     result = _result()
     result.checks += [CheckResult("guided_backprop-shape", 2, 2, "ok: fine"), CheckResult("guided_backprop-values", 0, 3, "off"),
                       CheckResult("unlisted_function-works", 1, 1, "ok")]
     views = part_views(result)
-    assert [(v.part.number, v.part.short) for v in views][-2:] == [(5, "guided backprop"), (6, "unlisted_function")]
+    assert [(v.part.number, v.part.short) for v in views][-3:] == [(5, "explanations"), (6, "guided backprop"),
+                                                                   (7, "unlisted_function")]
     page = feedback_html(result)
     assert "35 / 39 points —" in page and "unlisted_function 1/1" in page  # extra credit is not in the main total
-    assert "Extra credit: 2 / 5 points — guided backprop 2/5" in page and 'id="part-5"' in page
+    assert "Extra credit: 12 / 15 points — explanations 10/10 · guided backprop 2/5" in page and 'id="part-6"' in page
 
 
 def test_the_template_ships_with_the_package_and_the_gradescope_bundle():
@@ -76,6 +82,8 @@ def test_a_finished_student_is_read_back_and_tabled(tmp_path):
     with open(write_grades(tmp_path, results)) as f:
         rows = list(csv.DictReader(f))
     assert [(r["student"], r["total"]) for r in rows] == [("alice", "34"), ("bob", "38")]
+    assert [(r["extra_credit"], r["extra_credit_max"], r["grad_cam-values"]) for r in rows] == [("10", "10", "2")] * 2
     table = grade_table(results)
     assert "class_vis" in table and "34/38" in table and "38/38" in table
+    assert table.splitlines()[0].split()[-2:] == ["extra", "total"] and table.splitlines()[1].split()[-2:] == ["10/10", "34/38"]
     assert json.loads((tmp_path / "bob" / "results.json").read_text())["score"] == 38

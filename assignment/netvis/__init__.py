@@ -21,10 +21,12 @@ from .plotting import (
     show_images,
     show_saliency_maps,
 )
+from .wrap import ScoresOnly, scores_only
 
 __all__ = [
     "SQUEEZENET_MEAN",
     "SQUEEZENET_STD",
+    "ScoresOnly",
     "blur_image",
     "clamp_to_valid_range_",
     "deprocess",
@@ -34,6 +36,7 @@ __all__ = [
     "load_imagenet_val",
     "load_pretrained_squeezenet",
     "preprocess",
+    "scores_only",
     "show_class_visualization_progress",
     "show_feature_maps",
     "show_fooling_image",

@@ -30,6 +30,8 @@ class CellReport:
     check_id: str = ""
     """The check of a test cell, or ''."""
     points: float = 0.0
+    extra_credit: bool = False
+    """Whether the check is extra credit (Part 5): its points are totalled apart."""
 
 
 @dataclass
@@ -46,11 +48,19 @@ class NotebookReport:
 
     @property
     def points(self) -> float:
-        return sum(c.points for c in self.checks if not c.error)
+        return sum(c.points for c in self.checks if not c.error and not c.extra_credit)
 
     @property
     def total(self) -> float:
-        return sum(c.points for c in self.checks)
+        return sum(c.points for c in self.checks if not c.extra_credit)
+
+    @property
+    def extra_points(self) -> float:
+        return sum(c.points for c in self.checks if not c.error and c.extra_credit)
+
+    @property
+    def extra_total(self) -> float:
+        return sum(c.points for c in self.checks if c.extra_credit)
 
     @property
     def failed(self) -> list:
@@ -100,8 +110,14 @@ def run_notebook(path: Path, timeout: float = 600, progress: bool = True) -> Not
                 index=index + 1, first_line=_first_line(cell.source), error=error,
                 seconds=time.monotonic() - started,
                 check_id=grade.get("grade_id", "") if grade.get("grade") else "",
-                points=float(grade.get("points") or 0)))
+                points=float(grade.get("points") or 0), extra_credit=_extra_credit(grade.get("grade_id", ""))))
     return report
+
+
+def _extra_credit(grade_id: str) -> bool:
+    from .checks import is_extra_credit  # torch: only once a notebook has run
+
+    return bool(grade_id) and is_extra_credit(grade_id)
 
 
 def _points(value: float) -> str:
@@ -123,8 +139,10 @@ def format_report(report: NotebookReport) -> str:
     if slow:
         lines.append(f"Cells slower than the grader's {GRADER_CELL_SECONDS} s per cell (it would stop them):")
         lines += [f"  cell {c.index} ({c.first_line}): {c.seconds:.0f} s" for c in slow]
-    lines.append(f"Public points: {_points(report.points)}/{_points(report.total)}. The grader also runs hidden "
-                 "cases and grades the inline questions by hand.")
+    extra = (f" Extra credit: {_points(report.extra_points)}/{_points(report.extra_total)}."
+             if report.extra_total else "")
+    lines.append(f"Public points: {_points(report.points)}/{_points(report.total)}.{extra} The grader also runs "
+                 "hidden cases and grades the inline questions by hand.")
     return "\n".join(lines)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable
 
-from . import activations, ascent, fooling, saliency
+from . import activations, ascent, attribution, fooling, saliency
 from .student import Call, CallFault, CheckFailed, InProcessStudent, ModelReport, Student
 
 STUDENT_FUNCTIONS = (
@@ -18,6 +18,9 @@ STUDENT_FUNCTIONS = (
     "class_visualization_update_step",
     "capture_activations",
     "filter_visualization_update_step",
+    "smooth_grad",
+    "integrated_gradients",
+    "grad_cam",
 )
 
 
@@ -39,6 +42,8 @@ PARTS = (
     Part(3, "Class visualisation", "class visualisation", ("class_visualization_update_step",)),
     Part(4, "Inside the network: feature maps and feature visualisation", "features",
          ("capture_activations", "filter_visualization_update_step")),
+    Part(5, "Which explanation can you trust?", "explanations", ("smooth_grad", "integrated_gradients", "grad_cam"),
+         extra_credit=True),
 )
 """The notebook's parts in order; a check belongs to the part of its ``Check.function``."""
 
@@ -86,8 +91,20 @@ CHECKS = (
     + [Check(f"{activations.NAME}-{run.__name__}", pts, run, activations.PUBLIC_CASES[run])
        for run, pts in [(activations.shapes, 1), (activations.values, 2), (activations.removes_hooks, 2)]]
     + _step_checks(ascent.FILTER_STEP, ascent.FILTER_PUBLIC_CASES, {"ascends": 2, "direction": 3})
+    + [Check(f"{function}-{run.__name__}", pts, run if run is attribution.completeness else partial(run, function),
+             attribution.PUBLIC_CASES[function][run])
+       for function, runs in [(attribution.SMOOTH, [(attribution.values, 2), (attribution.no_side_effects, 1)]),
+                              (attribution.IG, [(attribution.values, 2), (attribution.completeness, 1),
+                                                (attribution.no_side_effects, 1)]),
+                              (attribution.CAM, [(attribution.values, 2), (attribution.no_side_effects, 1)])]
+       for run, pts in runs]
 )
 CHECKS_BY_ID = {check.id: check for check in CHECKS}
+
+
+def is_extra_credit(check_id: str) -> bool:
+    """Whether a check belongs to an extra-credit part (totalled apart from the assignment's points)."""
+    return part_of(check_id.split("-")[0]).extra_credit
 
 
 def run_check(check_id: str, namespace: dict, cases=None) -> None:
@@ -103,4 +120,4 @@ def run_check(check_id: str, namespace: dict, cases=None) -> None:
 
 
 __all__ = ["CHECKS", "CHECKS_BY_ID", "PARTS", "STUDENT_FUNCTIONS", "Call", "CallFault", "Check", "CheckFailed",
-           "InProcessStudent", "ModelReport", "Part", "Student", "part_of", "run_check"]
+           "InProcessStudent", "ModelReport", "is_extra_credit", "Part", "Student", "part_of", "run_check"]

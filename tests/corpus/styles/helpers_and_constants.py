@@ -62,3 +62,24 @@ def capture_activations(model, X, layers):
         for handle in handles:
             handle.remove()
     return activations
+# %% before smooth_grad
+def _correct_score_gradient(model, X, y):
+    """d s_y / d X for a batch, with the model in eval mode and its mode restored."""
+    mode = model.training
+    model.eval()
+    try:
+        leaf = X.detach().clone().requires_grad_()
+        return torch.autograd.grad(model(leaf).gather(1, y.view(-1, 1)).sum(), leaf)[0]
+    finally:
+        model.train(mode)
+# %% smooth_grad
+def smooth_grad(X, y, model, noise):
+    return torch.stack([_correct_score_gradient(model, X + eps, y).abs().amax(dim=1) for eps in noise]).mean(dim=0)
+# %% integrated_gradients
+RIGHT_RIEMANN_START = 1
+
+
+def integrated_gradients(X, y, model, baseline, steps):
+    alphas = torch.arange(RIGHT_RIEMANN_START, steps + 1, dtype=X.dtype) / steps
+    grads = sum(_correct_score_gradient(model, baseline + a * (X - baseline), y) for a in alphas)
+    return (X - baseline) * grads / steps

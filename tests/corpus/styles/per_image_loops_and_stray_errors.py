@@ -58,3 +58,54 @@ def filter_visualization_update_step(img, model, layer, channel, l2_reg, learnin
     target = capture_activations(model, img, [layer])[layer][0, channel]
     (target.mean() - l2_reg * img.norm() ** 2).backward()
     img.data += learning_rate * img.grad / img.grad.norm()
+# %% smooth_grad
+def smooth_grad(X, y, model, noise):
+    was_training = model.training
+    model.eval()
+    maps = []
+    for n in range(X.shape[0]):
+        total = 0
+        for k in range(noise.shape[0]):
+            image = (X[n:n + 1] + noise[k, n:n + 1]).clone().requires_grad_()
+            model(image)[0, y[n]].backward()
+            total = total + image.grad[0].abs().max(dim=0)[0]
+        maps.append(total / noise.shape[0])
+    model.train(was_training)
+    return torch.stack(maps)
+# %% integrated_gradients
+def integrated_gradients(X, y, model, baseline, steps):
+    was_training = model.training
+    model.eval()
+    result = []
+    for n in range(X.shape[0]):
+        grads = torch.zeros_like(X[n])
+        for k in range(1, steps + 1):
+            point = baseline[n] + k / steps * (X[n] - baseline[n])
+            point = point.unsqueeze(0).detach().requires_grad_()
+            model(point)[0, y[n]].backward()
+            grads += point.grad[0]
+        result.append((X[n] - baseline[n]) * grads / steps)
+    model.train(was_training)
+    return torch.stack(result).detach()
+# %% grad_cam
+def grad_cam(X, y, model, layer):
+    module = dict(model.named_modules())[layer]
+    was_training = model.training
+    model.eval()
+    cams = []
+    for n in range(X.shape[0]):
+        saved = {}
+        def keep(module, inputs, output):
+            output.retain_grad()
+            saved["A"] = output
+        handle = module.register_forward_hook(keep)
+        try:
+            model(X[n:n + 1].clone().requires_grad_())[0, y[n]].backward()
+        finally:
+            handle.remove()
+        A = saved["A"]
+        weights = A.grad[0].mean(dim=(1, 2))
+        cam = torch.relu((weights[:, None, None] * A[0]).sum(dim=0))
+        cams.append(F.interpolate(cam[None, None], size=X.shape[2:], mode="bilinear", align_corners=False)[0, 0])
+    model.train(was_training)
+    return torch.stack(cams).detach()
