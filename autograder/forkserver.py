@@ -17,7 +17,8 @@ import threading
 from .framing import read_exactly
 
 FD_VARIABLE = "NETVIS_FORKSERVER_FD"
-MAX_FDS = 64
+MAX_FDS = 253
+"""Linux's SCM_MAX_FD: the most descriptors one message can carry (3 + 2 per check; see ``spawn``)."""
 
 
 def _warm_up() -> None:
@@ -49,11 +50,16 @@ def _serve_forks(control: socket.socket) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped automatically
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(control, 16, MAX_FDS)
+            message, fds, flags, _ = socket.recv_fds(control, 16, MAX_FDS)
         except OSError:
             return
         if not message:
             return
+        if flags & socket.MSG_CTRUNC:  # descriptors were lost on the way: no keeper could serve every check
+            for fd in fds:
+                os.close(fd)
+            control.sendall(struct.pack("!i", -1))
+            continue
         sys.stdout.flush()
         pid = os.fork()
         if pid == 0:
@@ -107,9 +113,15 @@ class ForkServer:
 
     def spawn(self, fds: list) -> int:
         """Fork a fresh keeper that uses ``fds`` (see ``_serve_forks``); return its pid."""
+        if len(fds) > MAX_FDS:
+            raise ValueError(f"{len(fds)} descriptors for one sandbox, over the {MAX_FDS} one message can carry: "
+                             "the assignment has too many checks for one run")
         with self._lock:
             socket.send_fds(self.control, [b"x"], fds)
-            return struct.unpack("!i", read_exactly(self.control, 4))[0]
+            pid = struct.unpack("!i", read_exactly(self.control, 4))[0]
+        if pid < 0:
+            raise OSError("the fork server received the sandbox's descriptors truncated")
+        return pid
 
 
 def _interpreter_flags() -> list:

@@ -112,6 +112,10 @@ class SandboxRun:
             theirs_fds.append(write_end)
         try:
             self.keeper = ForkServer.get().spawn(theirs_fds)
+        except (OSError, ValueError) as err:
+            for fd in pipes.values():
+                os.close(fd)
+            raise SandboxUnavailable(f"the fork server could not start a sandbox: {err}") from err
         finally:
             theirs.close()
             for fd in theirs_fds[1:]:
