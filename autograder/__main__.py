@@ -27,7 +27,9 @@ students could not be graded (rerun to retry them), 2 for bad arguments, 3 when 
 refused.
 """
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
 from . import config
@@ -71,6 +73,7 @@ def _merge(args) -> int:
 def _check(args) -> int:
     from .selftest import grade_one_after_self_test
 
+    age, start = _process_age(), time.perf_counter()
     result = grade_one_after_self_test(args.notebook, args.notebook.stem, not args.no_isolation, **_limits(args))
     for number, error in result.notebook_errors.items():
         print(f"cell {number} raised: {error.splitlines()[-1]}")
@@ -79,7 +82,22 @@ def _check(args) -> int:
     if result.extra_max_score:
         print(f"extra credit {result.extra_score:g} / {result.extra_max_score:g}")
     print(f"total {result.score:g} / {result.max_score:g} (isolation: {result.isolation.get('mode', 'none')})")
+    if args.timings:
+        from .timings import format_breakdown
+
+        print("time (the pieces run side by side, so they do not add up):")
+        print(format_breakdown(dict(result.timings, startup=age), wall=age + time.perf_counter() - start))
     return 0
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Python's start-up and the imports so far); 0 where unknown."""
+    try:
+        start_ticks = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19])
+        uptime = float(open("/proc/uptime").read().split()[0])
+        return max(uptime - start_ticks / os.sysconf("SC_CLK_TCK"), 0.0)
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _gradescope_run(args) -> int:
@@ -150,9 +168,10 @@ def _examples(args) -> int:
 
 
 def _bench(args) -> int:
-    from .dev.bench import BENCH_JSON, format_table, run
+    from .dev.bench import BENCH_JSON, format_breakdowns, format_table, run
 
     print(format_table(run()))
+    print(format_breakdowns())
     print(f"\nwritten to {BENCH_JSON}")
     return 0
 
@@ -192,6 +211,8 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument("--out", type=Path, required=True)
     check = commands.add_parser("check", help="grade one notebook and print the verdicts")
     check.add_argument("notebook", type=Path)
+    check.add_argument("--timings", action="store_true",
+                       help="also print where the time went (self-test, sandbox, cells, each part's checks)")
     gradescope = commands.add_parser("gradescope-run", help="grade one submission the Gradescope way")
     gradescope.add_argument("--submission", type=Path, required=True)
     gradescope.add_argument("--results", type=Path, required=True)

@@ -8,8 +8,12 @@ The student's pictures come from their worker on the notebook's final namespace;
 their code could not make is a tile with a note, and the reference's is still shown.
 """
 import base64
+import hashlib
 import io
+import json
+from dataclasses import asdict
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,10 +27,15 @@ from netvis.checks.fooling import fool_real_image
 from netvis.image import deprocess
 from netvis.visualize import ascend_from_noise
 
+from .config import REFERENCES_DIR
+from .files import atomic_write_text
+from .references import load as load_references
 from .results import FigureRow, Tile
 from .sandbox import FIGURES
 from .solution import solution_namespace
 
+REFERENCE_TILES = REFERENCES_DIR / "feedback_tiles.json"
+"""The reference's pictures for every feedback page, kept with the references they were drawn from."""
 TILE = 224
 """On-screen width of every picture, in pixels."""
 NUM_IMAGES, FOOLING_INDEX, FOOLING_TARGET, MAGNIFY = 5, 0, 6, 10
@@ -135,10 +144,27 @@ def _class_tile(student) -> Tile:
 
 @lru_cache(maxsize=1)
 def _reference_tiles() -> dict:
+    """The reference's tiles, the same for every student: drawn once per set of references and
+    kept beside them (``REFERENCE_TILES``), under a key of the references and of this module."""
+    key = hashlib.sha256((load_references()["manifest"]["fingerprint"] + Path(__file__).read_text()).encode()).hexdigest()
+    try:
+        stored = json.loads(REFERENCE_TILES.read_text())
+        if stored["key"] == key:
+            return {name: [Tile(**t) for t in tiles] if isinstance(tiles, list) else Tile(**tiles)
+                    for name, tiles in stored["tiles"].items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     solution = InProcessStudent(solution_namespace())
-    return {"saliency": _saliency_tiles(solution), "fooling": _fooling_tiles(solution),
-            "features": _feature_tiles(solution),
-            "class": Tile("reference", png(reference_class_visualization(), 2 * CLASS_IMAGE_SIZE))}
+    tiles = {"saliency": _saliency_tiles(solution), "fooling": _fooling_tiles(solution),
+             "features": _feature_tiles(solution),
+             "class": Tile("reference", png(reference_class_visualization(), 2 * CLASS_IMAGE_SIZE))}
+    try:
+        atomic_write_text(REFERENCE_TILES, json.dumps({"key": key, "tiles": {
+            name: [asdict(t) for t in value] if isinstance(value, list) else asdict(value)
+            for name, value in tiles.items()}}))
+    except OSError:  # a read-only references folder (a shared kit): drawn again by the next process
+        pass
+    return tiles
 
 
 def student_figures(student) -> dict:

@@ -68,6 +68,10 @@ class SubmissionResult:
     seconds: float = 0.0
     figures: dict = field(default_factory=dict, repr=False)
     """Feedback pictures: student function (the part's) -> list of FigureRow; not stored in the record."""
+    timings: dict = field(default_factory=dict, compare=False)
+    """Where the grading's wall time went, in seconds: "setup" (the sandbox up to its isolation
+    report), "cells" ({cell number as text: seconds}), "checks" ({check id: seconds}, each from its
+    first call to its verdict, waiting for the notebook included) and "figures". Informative only."""
 
     @property
     def score(self) -> float:

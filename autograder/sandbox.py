@@ -96,6 +96,8 @@ class SandboxRun:
         self.cell_errors, self.timed_out, self.available = {}, set(), set()
         self.isolation = self.failure = self.lost = self.running_cell = self.flooded = self.init_pid = None
         self.worker_pids = {}
+        self.cell_started, self.cell_seconds = None, {}
+        """When the running cell started (monotonic), and each finished cell's seconds in this run."""
         """check id -> the worker's pid inside the run's PID namespace (as the init reports it)."""
         self.notebook_done = False
         self.changed = threading.Condition()
@@ -165,9 +167,13 @@ class SandboxRun:
                 self.isolation = event.get("report")
             elif kind == "cell":
                 self.running_cell = int(event["number"])
+                self.cell_started = time.monotonic()
                 self.changed.notify_all()
                 return time.monotonic() + self.plan["cell_timeout"] + CELL_GRACE_S
             elif kind == "cell done":
+                if self.cell_started is not None:
+                    self.cell_seconds[str(event.get("number"))] = time.monotonic() - self.cell_started
+                    self.cell_started = None
                 if event.get("error"):
                     self.cell_errors[int(event["number"])] = str(event["error"])
                 if str(event.get("error", "")).startswith("The cell did not finish within"):
@@ -299,6 +305,8 @@ class SandboxStudent:
         self.deadline = time.monotonic() + budget
         self.memo, self.cell_errors, self.skipped, self.printed_bytes = {}, {}, set(), bytearray()
         self.runs, self.isolation, self.run = 0, None, None
+        self.timings = {"setup": 0.0, "cells": {}}
+        """Seconds: starting sandboxes up to their isolation reports, and each cell (the last run's time)."""
         self.check = self.socket = self.check_deadline = None
         self.requests = 0
 
@@ -309,6 +317,7 @@ class SandboxStudent:
         run.reader.join(timeout=5)
         run.output.join(timeout=5)
         self.cell_errors.update(run.cell_errors)
+        self.timings["cells"].update(run.cell_seconds)
         if run.flooded == INIT and run.running_cell:
             self.cell_errors[run.running_cell] = (f"The cell printed more than {_OutputCollector.FLOOD_BYTES >> 20} MB, "
                                                   "so the grader stopped it and skipped it for the rest of the grading.")
@@ -330,7 +339,9 @@ class SandboxStudent:
                                   "before this check; see the notebook errors above.")
             self.run = SandboxRun(dict(self.plan, skip=sorted(self.skipped)), self.checks)
             self.runs += 1
+            started = time.monotonic()
             report = self.run.wait_for_setup(time.monotonic() + 120)
+            self.timings["setup"] += time.monotonic() - started
             if self.isolate:
                 verify_isolation(report)
             self.isolation = self.isolation or report

@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import threading
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -129,15 +130,18 @@ class BackgroundSelfTest:
     SelfTestFailed if it failed. Nothing graded may be written before ``verdict()`` returns."""
 
     def __init__(self, isolate: bool = True, **limits):
-        self.failure = None
+        self.failure, self.seconds, self.remembered = None, 0.0, False
         self.thread = threading.Thread(target=self._prove, args=(isolate, limits), daemon=True)
         self.thread.start()
 
     def _prove(self, isolate: bool, limits: dict) -> None:
+        start = time.perf_counter()
+        self.remembered = _cache_file(isolate, limits).exists()
         try:
             self_test(isolate, **limits)
         except SelfTestFailed as err:
             self.failure = err
+        self.seconds = time.perf_counter() - start
 
     def verdict(self) -> None:
         self.thread.join()
@@ -155,4 +159,6 @@ def grade_one_after_self_test(path, student: str, isolate: bool = True, **limits
         proof.verdict()  # its reason first, if it has one
         raise refusal(err, isolate) from None
     proof.verdict()
+    result.timings["self-test"] = proof.seconds
+    result.timings["self-test remembered"] = proof.remembered
     return result

@@ -48,7 +48,7 @@ def whole(tmp_path_factory):
 def test_grade_prints_the_table_with_two_workers_and_nothing_of_the_solution(whole):
     out, _, stdout, stderr = whole
     lines = stdout.splitlines()
-    assert lines[0].split() == ["student", "saliency", "fooling", "class_vis", "capture", "filter_vis", "total"]
+    assert lines[0].split() == ["student", "saliency", "fooling", "class_vis", "capture", "filter_vis", "extra", "total"]
     assert [line.split()[0] for line in lines[1:6]] == sorted(p.name for p in EXAMPLES_DIR.iterdir())
     assert lines[5].split()[-1] == "38/38"
     assert "Fooled the model" not in stdout + stderr  # the solution's own prints stay silent

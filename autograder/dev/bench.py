@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 import torch
 from scipy.ndimage import gaussian_filter1d
 
@@ -29,9 +30,13 @@ from ..files import atomic_write_text
 from ..grading import grade_notebook
 from ..nbgrader_course import generate_release, make_course, nbgrader, submit
 from ..solution import solution_namespace
+from ..timings import format_breakdown
 from .variants import EXAMPLES_DIR, write_class
 
 BENCH_JSON = KIT_ROOT / "build" / "bench.json"
+PART5_HEADING = "## 5."
+BREAKDOWNS = {}
+"""Where the time of one grading went ({path: text}), filled by ``bench_grading_latency``."""
 
 
 def _median_seconds(fn, repeats: int) -> float:
@@ -97,11 +102,16 @@ def bench_grading_latency() -> list:
     with tempfile.TemporaryDirectory() as cache:  # the first check on a machine proves the sandbox; the next remembers
         for _ in range(2):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "autograder", "check", str(notebook)], check=True,
-                           capture_output=True, env=dict(os.environ, NETVIS_CACHE_DIR=cache))
+            done = subprocess.run([sys.executable, "-m", "autograder", "check", "--timings", str(notebook)],
+                                  check=True, capture_output=True, text=True, env=dict(os.environ, NETVIS_CACHE_DIR=cache))
             cold.append(time.perf_counter() - start)
+    BREAKDOWNS["cold command, self-test remembered"] = done.stdout.split("time (", 1)[-1].split("\n", 1)[-1].rstrip()
     grade_notebook(notebook, "warm-up")
-    warm = _median_seconds(lambda: grade_notebook(notebook, "solution"), 3)
+    results, busy, began = [], _busy_cpu_seconds(), time.perf_counter()
+    warm = _median_seconds(lambda: results.append(grade_notebook(notebook, "solution")), 3)
+    cores = (_busy_cpu_seconds() - busy) / (time.perf_counter() - began)
+    middle = sorted(results, key=lambda r: r.seconds)[len(results) // 2]
+    BREAKDOWNS["warm grader, one submission"] = format_breakdown(middle.timings, wall=middle.seconds)
     with tempfile.TemporaryDirectory() as tmp:
         course = make_course(Path(tmp) / "course")
         generate_release(course)
@@ -117,7 +127,16 @@ def bench_grading_latency() -> list:
             _row("grading one submission, cold command", cold[1], "s", "nbgrader autograde", anchor,
                  speedup=True, goal=3.0, note="starts Python and torch; the self-test's verdict is remembered"),
             _row("grading one submission, warm grader", warm, "s", "nbgrader autograde", anchor,
-                 speedup=True, goal=5.0, note="per submission once the grader runs, as in a batch")]
+                 speedup=True, goal=6.0, note=f"per submission once the grader runs, as in a batch; "
+                                               f"{cores:.2f} of {os.cpu_count()} cores busy meanwhile")]
+
+
+def _busy_cpu_seconds() -> float:
+    """CPU seconds this machine has spent on anything but idling, from /proc/stat (all processes:
+    the grader, the fork server and the sandboxes, which are not this process's children)."""
+    fields = [int(v) for v in open("/proc/stat").readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def bench_batch(copies: int = 4) -> list:
@@ -131,8 +150,28 @@ def bench_batch(copies: int = 4) -> list:
             grade_directory(root, Path(tmp) / f"out{workers}", workers=workers, progress=False)
             seconds[workers] = time.perf_counter() - start
     return [_row(f"batch of {students}, 1 worker", seconds[1], "s", None, None),
-            _row(f"batch of {students}, 2 workers", seconds[2], "s", "1 worker", seconds[1], speedup=True,
-                 note=f"{students * 60 / seconds[2]:.0f} submissions/min")]
+            _row(f"batch of {students}, 2 workers", seconds[2], "s", "1 worker", seconds[1], speedup=True, goal=1.7,
+                 note=f"{students * 60 / seconds[2]:.0f} submissions/min, "
+                      f"{students * 60 / seconds[2] / os.cpu_count():.1f} per minute per core")]
+
+
+def bench_part5_share(repeats: int = 3) -> dict:
+    """Part 5's share of grading one submission in a warm grader: the solution, against the same
+    notebook cut at Part 5's heading (its checks then end at once: the functions are undefined)."""
+    notebook = EXAMPLES_DIR / "solution" / NOTEBOOK_NAME
+    nb = nbformat.read(notebook, as_version=4)
+    cut = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith(PART5_HEADING))
+    nb.cells = nb.cells[:cut]
+    with tempfile.TemporaryDirectory() as tmp:
+        without = Path(tmp) / NOTEBOOK_NAME
+        nbformat.write(nb, without)
+        grade_notebook(notebook, "warm-up")
+        seconds = {}
+        for name, path in (("with", notebook), ("without", without)):
+            seconds[name] = _median_seconds(lambda: grade_notebook(path, "solution"), repeats)
+    share = seconds["with"] - seconds["without"]
+    return _row("Part 5's share, warm grader", share, "s", "goal", 1.5, speedup=True, goal=1.0,
+                note=f"{seconds['with']:.2f} s with it, {seconds['without']:.2f} s without")
 
 
 def bench_notebook() -> dict:
@@ -161,8 +200,12 @@ def format_table(rows: list) -> str:
 
 
 def run(out: Path = BENCH_JSON) -> list:
-    rows = [bench_blur(), bench_class_visualization(), *bench_grading_latency(), *bench_batch(), bench_notebook()]
+    rows = [bench_blur(), bench_class_visualization(), *bench_grading_latency(), bench_part5_share(), *bench_batch(), bench_notebook()]
     meta = {"torch": torch.__version__, "threads": torch.get_num_threads(), "time": time.strftime("%Y-%m-%d %H:%M")}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(Path(out), json.dumps({"meta": meta, "rows": rows}, indent=1))
+    atomic_write_text(Path(out), json.dumps({"meta": meta, "rows": rows, "breakdowns": BREAKDOWNS}, indent=1))
     return rows
+
+
+def format_breakdowns() -> str:
+    return "\n".join(f"\nwhere the time went, {path}:\n{text}" for path, text in BREAKDOWNS.items())
