@@ -11,11 +11,11 @@ from a plain run, as under nbgrader:
 - IPython syntax (``%magics``, ``!shell``, ``x?``) is turned into Python the way IPython turns
   it; ``cells`` gives ``get_ipython()`` a stand-in that never runs shell commands.
 """
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 
 from netvis.checks import CHECKS, CHECKS_BY_ID
@@ -63,13 +63,54 @@ class Program:
         return next(i for i, s in enumerate(self.steps) if isinstance(s, Checkpoint) and check_id in s.checks)
 
 
+class _Node(dict):
+    """A notebook's JSON object with attribute access, as nbformat's NotebookNode."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _node(value):
+    if isinstance(value, dict):
+        return _Node({k: _node(v) for k, v in value.items()})
+    return [_node(v) for v in value] if isinstance(value, list) else value
+
+
+def load_notebook(path: Path):
+    """The notebook at ``path`` (format 4) with every cell's source as one string. It reads the JSON
+    itself: nbformat's import pulls in JSON-schema format checkers that take seconds to load, on
+    every cold grading. Older formats go through nbformat, which converts them."""
+    data = json.loads(Path(path).read_bytes())
+    if not (isinstance(data, dict) and data.get("nbformat") == 4 and isinstance(data.get("cells"), list)):
+        import nbformat
+
+        return nbformat.read(str(path), as_version=4)
+    nb = _node(data)
+    for cell in nb.cells:
+        if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
+            raise ValueError("a cell without a cell_type")
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise ValueError(f"a {cell['cell_type']} cell whose source is not text")
+        cell["source"] = source
+        if not isinstance(cell.get("metadata", {}), dict):
+            raise ValueError("a cell whose metadata is not an object")
+        cell.setdefault("metadata", _Node())
+    return nb
+
+
 def read_notebook(path: Path):
     """The notebook at ``path``, or a SubmissionError that says what is wrong with it."""
     try:
-        return nbformat.read(str(path), as_version=4)
+        return load_notebook(path)
     except FileNotFoundError:
         raise SubmissionError(f"{path.name} is missing: submit the notebook as {path.name}.") from None
-    except Exception as err:  # nbformat raises many kinds for a damaged file
+    except Exception as err:  # a damaged file fails in many ways
         raise SubmissionError(f"{path.name} is not a readable Jupyter notebook ({type(err).__name__}: "
                               f"{str(err)[:200]}). Re-download it from JupyterLab (File > Download).") from None
 
@@ -82,8 +123,8 @@ def _grade_id(cell) -> str:
 def locked_sources() -> dict:
     """grade_id -> source of every locked code cell of the release that is not a test cell.
 
-    Read with nbformat directly: a missing release is the grader's fault, not the student's."""
-    release = nbformat.read(str(RELEASE_NOTEBOOK), as_version=4)
+    Read directly: a missing release is the grader's fault, not the student's."""
+    release = load_notebook(RELEASE_NOTEBOOK)
     return {_grade_id(c): c.source for c in release.cells
             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("locked")
             and _grade_id(c) not in CHECKS_BY_ID}

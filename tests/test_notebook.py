@@ -54,3 +54,30 @@ def test_unreadable_notebooks_say_what_to_do(tmp_path):
         read_program(broken)
     with pytest.raises(SubmissionError, match="is missing"):
         read_program(tmp_path / "absent.ipynb")
+
+
+def test_the_grader_reads_a_notebook_as_nbformat_does_without_importing_it():
+    """nbformat's import loads JSON-schema format checkers (seconds, on every cold grading)."""
+    import subprocess
+    import sys
+
+    from autograder.config import SOLUTION_NOTEBOOK
+    from autograder.notebook import load_notebook
+
+    ours, theirs = load_notebook(SOLUTION_NOTEBOOK), nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4)
+    assert [(c.cell_type, c.source, c.metadata) for c in ours.cells] == \
+        [(c.cell_type, c.source, c.metadata) for c in theirs.cells]
+    code = ("import sys; from autograder.notebook import read_program; from autograder.config import SOLUTION_NOTEBOOK; "
+            "read_program(SOLUTION_NOTEBOOK); print(sorted({'nbformat', 'jsonschema'} & set(sys.modules)))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_an_older_format_is_converted_and_a_malformed_cell_is_the_students_to_fix(tmp_path):
+    old = tmp_path / "old.ipynb"
+    old.write_text('{"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"metadata": {}, "cells": '
+                   '[{"cell_type": "code", "input": "x = 1", "language": "python", "outputs": [], "metadata": {}}]}]}')
+    assert [c.source.strip() for c in read_program(old).cells] == ["x = 1"]
+    bad = tmp_path / "NetworkVisualization.ipynb"
+    bad.write_text('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "source": 3}]}')
+    with pytest.raises(SubmissionError, match="not a readable Jupyter notebook.*source is not text"):
+        read_program(bad)
