@@ -2,7 +2,8 @@
 Rewrites the sandbox's own message encoder, in the workers and in the notebook's process, so that
 every message it sends is malformed: a tensor of shape [2**62, 4], a shape of strings, a tensor
 index of 10**30, a model with a broken state, a header length of 2**63. Such messages once escaped
-the grader's decoder as errors other than WireError and stopped the whole class."""
+the grader's decoder as errors other than WireError and stopped the whole class. Every function poisons
+(Part 5's too: were they the solution's, their points would be earned, not gained by the attack)."""
 # %% before compute_saliency_maps
 import itertools
 import json
@@ -53,6 +54,21 @@ def capture_activations(model, X, layers):
 
 # %% filter_visualization_update_step
 def filter_visualization_update_step(img, model, layer, channel, l2_reg, learning_rate):
+    _poison_the_wire()
+    raise NotImplementedError
+
+# %% smooth_grad
+def smooth_grad(X, y, model, noise):
+    _poison_the_wire()
+    raise NotImplementedError
+
+# %% integrated_gradients
+def integrated_gradients(X, y, model, baseline, steps):
+    _poison_the_wire()
+    raise NotImplementedError
+
+# %% grad_cam
+def grad_cam(X, y, model, layer):
     _poison_the_wire()
     raise NotImplementedError
 
