@@ -212,6 +212,12 @@ def _already_fooled(path) -> bool:
     return path.first_fooled == 0
 
 
+def _one_step_late(runs):
+    """The first (case, Trajectory) that the loop fooled itself and then stepped from once more
+    (``no_extra_step``'s mistake), or None."""
+    return _late([(c, p) for c, p in runs if not _already_fooled(p)], 1, 1)
+
+
 # -- the checks
 
 def fools(student, cases) -> str:
@@ -253,7 +259,7 @@ def no_extra_step(student, cases) -> str:
     _require_ascent(runs)
     if _late(runs, 2):
         return "judged by stops_when_fooled: the loop takes more than one step after the model is fooled"
-    late = _late([(c, p) for c, p in runs if not _already_fooled(p)], 1, 1)
+    late = _one_step_late(runs)
     if late:
         _, path = late
         raise CheckFailed(f"The model predicted the target after step {path.first_fooled}, and your loop took one "
@@ -268,7 +274,7 @@ def keeps_fooled_input(student, cases) -> str:
     """An input the model already classifies as the target comes back unchanged (zero steps)."""
     runs = _trajectories(student, cases)
     _require_ascent(runs)
-    if _late(runs, 2) or _late([(c, p) for c, p in runs if not _already_fooled(p)], 1):
+    if _late(runs, 2) or _one_step_late(runs):
         return "judged by stops_when_fooled and no_extra_step: the loop steps after the model is fooled"
     for _, path in runs:
         if _already_fooled(path) and path.steps:
