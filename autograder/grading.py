@@ -84,17 +84,18 @@ def grade_notebook(path: Path, student_id: str, isolate: bool = True, timeout: f
             began = time.perf_counter()
             checks.append(run_check(check, student))
             seconds[check.id] = time.perf_counter() - began
-        began = time.perf_counter()
-        pictures = _figures(student) if figures else {}
-        drawing = time.perf_counter() - began
+        timings, pictures = dict(student.timings, checks=seconds), {}
+        if figures:
+            began = time.perf_counter()
+            pictures = _figures(student)
+            timings["figures"] = time.perf_counter() - began
     finally:
         student.close()
     return SubmissionResult(student_id, checks, notebook_sha256=digest, references=references,
                             notebook_errors={str(k): v for k, v in sorted(student.cell_errors.items())},
                             cell_first_lines=first_lines(program.cells, student.cell_errors),
                             isolation=student.isolation or {}, printed=student.printed(),
-                            seconds=time.perf_counter() - start, figures=pictures,
-                            timings=dict(student.timings, checks=seconds, figures=drawing))
+                            seconds=time.perf_counter() - start, figures=pictures, timings=timings)
 
 
 def _figures(student) -> dict:

@@ -46,15 +46,22 @@ _PROVEN = {}
 def self_test(isolate: bool = True, **limits) -> dict:
     """Grade the reference solution in the sandbox (once per process and setting, and once for as
     long as nothing it depends on changes); return the isolation report, or raise SelfTestFailed."""
+    return _self_test(isolate, limits)[0]
+
+
+def _self_test(isolate: bool, limits: dict) -> tuple:
+    """``self_test``'s report, and whether a verdict remembered (in this process or on disk) was used."""
     key = (isolate, tuple(sorted(limits.items())))
-    if key not in _PROVEN:
-        remembered = _cache_file(isolate, limits)
-        try:
-            _PROVEN[key] = json.loads(remembered.read_text())["isolation"]
-        except (OSError, ValueError, KeyError, TypeError):
-            _PROVEN[key] = _prove(isolate, limits)
-            _remember(remembered, _PROVEN[key])
-    return _PROVEN[key]
+    if key in _PROVEN:
+        return _PROVEN[key], True
+    remembered = _cache_file(isolate, limits)
+    try:
+        _PROVEN[key] = json.loads(remembered.read_text())["isolation"]
+        return _PROVEN[key], True
+    except (OSError, ValueError, KeyError, TypeError):
+        _PROVEN[key] = _prove(isolate, limits)
+        _remember(remembered, _PROVEN[key])
+        return _PROVEN[key], False
 
 
 def _kit_fingerprint() -> str:
@@ -136,9 +143,8 @@ class BackgroundSelfTest:
 
     def _prove(self, isolate: bool, limits: dict) -> None:
         start = time.perf_counter()
-        self.remembered = _cache_file(isolate, limits).exists()
         try:
-            self_test(isolate, **limits)
+            _, self.remembered = _self_test(isolate, limits)
         except SelfTestFailed as err:
             self.failure = err
         self.seconds = time.perf_counter() - start

@@ -32,6 +32,15 @@ def test_a_second_run_on_the_same_machine_does_not_grade_the_solution_again(proo
     assert len(proofs) == 1
 
 
+def test_the_background_self_test_says_whether_its_verdict_was_remembered(proofs, monkeypatch):
+    first = selftest.BackgroundSelfTest(True, timeout=60)
+    first.verdict()
+    _new_process(monkeypatch)
+    second = selftest.BackgroundSelfTest(True, timeout=60)
+    second.verdict()
+    assert (first.remembered, second.remembered, len(proofs)) == (False, True, 1)
+
+
 @pytest.mark.parametrize("change", ["isolation", "limits", "sandbox", "kernel", "kit"])
 def test_any_change_it_depends_on_proves_the_sandbox_again(proofs, monkeypatch, change):
     selftest.self_test(True, timeout=60)
