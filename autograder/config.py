@@ -35,5 +35,9 @@ CELL_TIMEOUT_S = float(os.environ.get("NETVIS_CELL_TIMEOUT_S", 30))
 """Wall-clock budget of one notebook cell (demos run with nbgrader's short GRADING settings)."""
 SUBMISSION_TIMEOUT_S = float(os.environ.get("NETVIS_SUBMISSION_TIMEOUT_S", 600))
 """Wall-clock budget of one submission: its notebook's runs and all its checks."""
+CHECK_LANES = max(1, int(os.environ.get("NETVIS_CHECK_LANES", 2)))
+"""Checks of one submission run side by side in this many threads, a lane (one student function's
+checks) each, in the workers of one sandbox run: 2 keeps both cores of a small machine busy while
+the notebook's cells still run; 1 grades one check at a time."""
 FIGURES_TIMEOUT_S = float(os.environ.get("NETVIS_FIGURES_TIMEOUT_S", 20))
 """Wall-clock limit on each call that draws the student's pictures for the feedback page (no points)."""

@@ -4,7 +4,9 @@
 of grading uses; ``grade_in_process`` runs trusted notebooks in this process, checks inline at
 their grade cells as in a kernel, for the kit's own tests.
 """
+import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import os
 import time
@@ -77,25 +79,62 @@ def grade_notebook(path: Path, student_id: str, isolate: bool = True, timeout: f
         return _failed_everywhere(student_id, str(err), references, start)
     student = SandboxStudent(program, isolate=isolate, timeout=timeout, cell_timeout=cell_timeout, budget=budget,
                              figures=figures)
-    seconds = {}
-    try:
-        checks = []
-        for check in CHECKS:
+    verdicts, seconds, pictures = {}, {}, {}
+
+    def lane(checks):
+        for check in checks:
             began = time.perf_counter()
-            checks.append(run_check(check, student))
+            verdicts[check.id] = run_check(check, student)
             seconds[check.id] = time.perf_counter() - began
-        timings, pictures = dict(student.timings, checks=seconds), {}
-        if figures:
-            began = time.perf_counter()
-            pictures = _figures(student)
-            timings["figures"] = time.perf_counter() - began
+
+    def draw():
+        began = time.perf_counter()
+        pictures.update(_figures(student))
+        seconds["figures"] = time.perf_counter() - began
+
+    try:
+        _run_side_by_side([functools.partial(lane, checks) for checks in lanes(CHECKS)], student, config.CHECK_LANES)
+        if figures:  # after the checks: the pictures reuse what they memoised (the real fooling image)
+            draw()
     finally:
         student.close()
+    timings = dict(student.timings, checks={c.id: seconds[c.id] for c in CHECKS})
+    if figures:
+        timings["figures"] = seconds["figures"]
+    checks = [verdicts[c.id] for c in CHECKS]
     return SubmissionResult(student_id, checks, notebook_sha256=digest, references=references,
                             notebook_errors={str(k): v for k, v in sorted(student.cell_errors.items())},
                             cell_first_lines=first_lines(program.cells, student.cell_errors),
                             isolation=student.isolation or {}, printed=student.printed(),
                             seconds=time.perf_counter() - start, figures=pictures, timings=timings)
+
+
+def lanes(checks) -> list:
+    """The checks in lanes (``Check.lane``: one per student function, and one per check that shares
+    nothing with the others), in the notebook's order; a lane's checks share what they memoise of
+    the student's calls (``student.memo``), so they run one after another, in one thread."""
+    by_lane = {}
+    for check in checks:
+        by_lane.setdefault(check.lane, []).append(check)
+    return list(by_lane.values())
+
+
+def _run_side_by_side(jobs, student, threads: int) -> None:
+    """Run ``jobs`` (callables) on ``threads`` threads, in order, each lane's checks in one sandbox
+    worker of the run they share, so that a submission's checks use every core. The first
+    exception (SandboxUnavailable) stops the rest: the run is ended, no other starts."""
+    if threads <= 1:
+        for job in jobs:
+            job()
+        return
+    with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="check-lane") as pool:
+        futures = [pool.submit(job) for job in jobs]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            student.stop()
+            raise
 
 
 def _figures(student) -> dict:

@@ -17,6 +17,7 @@ Everything a submission gets is bounded by one wall-clock budget per submission.
 """
 import os
 import selectors
+import itertools
 import signal
 import shutil
 import socket
@@ -58,17 +59,33 @@ class _OutputCollector(threading.Thread):
 
     FLOOD_BYTES = 16 * config.MAX_OUTPUT_BYTES
 
+    DRAIN_S = 1.0
+    """After ``drain``: how long the collector may go on reading output that keeps coming."""
+
     def __init__(self, pipes: dict, on_flood):
         super().__init__(daemon=True)
         self.pipes, self.on_flood, self.kept = pipes, on_flood, bytearray()
         self.totals = dict.fromkeys(pipes, 0)
+        self.draining = None
+
+    def drain(self) -> None:
+        """Read what the pipes hold now, then stop: the run has been killed, and its processes
+        need not have ended (their teardown goes on without the grader waiting for it)."""
+        self.draining = time.monotonic() + self.DRAIN_S
 
     def run(self) -> None:
         with selectors.DefaultSelector() as selector:
             for source, fd in self.pipes.items():
                 selector.register(fd, selectors.EVENT_READ, source)
             while selector.get_map():
-                for key, _ in selector.select():
+                ready = selector.select(0.05 if self.draining is None else 0.01)
+                if not ready and self.draining is not None or \
+                        self.draining is not None and time.monotonic() > self.draining:
+                    for fd in list(selector.get_map()):
+                        selector.unregister(fd)
+                        os.close(fd)
+                    return
+                for key, _ in ready:
                     chunk = os.read(key.fd, 65536)
                     if not chunk:
                         selector.unregister(key.fd)
@@ -219,6 +236,10 @@ class SandboxRun:
         if control is not None:
             os.close(control)
         for sock in (self.main, *self.workers.values()):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked on it (close alone does not)
+            except OSError:
+                pass
             sock.close()
 
     def end_worker(self, check_id: str) -> None:
@@ -239,6 +260,12 @@ class SandboxRun:
 
     def printed(self) -> bytes:
         return bytes(self.output.kept)
+
+
+class _Lane(threading.local):
+    """One thread's check: its id, its run, its worker's socket, and the deadline of its calls."""
+
+    check = socket = deadline = run = None
 
 
 def _outer_pid(init_pid, inner_pid):
@@ -304,16 +331,20 @@ class SandboxStudent:
             self.plan["workdir"] = tempfile.mkdtemp(prefix="netvis-unisolated-")
         self.deadline = time.monotonic() + budget
         self.memo, self.cell_errors, self.skipped, self.printed_bytes = {}, {}, set(), bytearray()
-        self.runs, self.isolation, self.run = 0, None, None
+        self.runs, self.isolation, self.run, self.stopped = 0, None, None, False
         self.timings = {"setup": 0.0, "cells": {}}
         """Seconds: starting sandboxes up to their isolation reports, and each cell (the last run's time)."""
-        self.check = self.socket = self.check_deadline = None
-        self.requests = 0
+        self.lane = _Lane()
+        """The check being run, its worker's socket and its deadline, per thread: lanes of checks
+        run side by side (``grading``), each in its own thread, on the one run they share."""
+        self.lock = threading.RLock()
+        self.requests = itertools.count(1)
 
     # -- runs
     def _retire(self) -> None:
-        run, self.run, self.socket = self.run, None, None
+        run, self.run = self.run, None
         run.kill("done")
+        run.output.drain()
         run.reader.join(timeout=5)
         run.output.join(timeout=5)
         self.cell_errors.update(run.cell_errors)
@@ -331,6 +362,12 @@ class SandboxStudent:
         self.printed_bytes += run.printed()[:max(room, 0)]
 
     def _current_run(self) -> SandboxRun:
+        with self.lock:
+            return self._current_run_locked()
+
+    def _current_run_locked(self) -> SandboxRun:
+        if self.stopped:
+            raise SandboxUnavailable("the grading of this submission was stopped")
         if self.run is not None and self.run.lost is not None:
             self._retire()
         if self.run is None:
@@ -348,22 +385,33 @@ class SandboxStudent:
         return self.run
 
     def start_check(self, check_id: str) -> None:
-        """The next calls go to ``check_id``'s worker, within one ``timeout`` from the first."""
-        self.check, self.socket, self.check_deadline = check_id, None, None
+        """This thread's next calls go to ``check_id``'s worker, within one ``timeout`` from the first."""
+        self.lane.check, self.lane.socket, self.lane.deadline, self.lane.run = check_id, None, None, None
 
     def _worker_socket(self) -> socket.socket:
-        if self.socket is None:
-            while self.socket is None and time.monotonic() < self.deadline:
-                self.socket = self._current_run().worker(self.check, self.deadline)
-            if self.socket is None:
+        lane = self.lane
+        if lane.socket is None:
+            while lane.socket is None and time.monotonic() < self.deadline:
+                lane.run = self._current_run()
+                lane.socket = lane.run.worker(lane.check, self.deadline)
+            if lane.socket is None:
                 raise CheckFailed(f"Not run: your notebook did not reach this check's test cell within its "
                                   f"time budget ({self.budget:g} s in all); see the notebook errors above.")
-            self.check_deadline = self.check_deadline or time.monotonic() + self.timeout
-        return self.socket
+            lane.deadline = lane.deadline or time.monotonic() + self.timeout
+        return lane.socket
+
+    def stop(self) -> None:
+        """End the run now, and start no other: every lane's check ends with SandboxUnavailable."""
+        with self.lock:
+            self.stopped = True
+            if self.run is not None:
+                self.run.kill("stopped")
 
     def close(self) -> None:
-        if self.run is not None:
-            self._retire()
+        with self.lock:
+            self.stopped = True
+            if self.run is not None:
+                self._retire()
         if self.plan["workdir"]:
             shutil.rmtree(self.plan["workdir"], ignore_errors=True)
 
@@ -379,7 +427,7 @@ class SandboxStudent:
         request = {"function": name, "args": list(args), "with_model_state": with_model_state,
                    "record_forwards": record_forwards,
                    "followups": [{str(k): v for k, v in f.items()} for f in followups]}
-        limit = config.FIGURES_TIMEOUT_S if self.check == FIGURES else config.TINY_CALL_TIMEOUT_S if small else self.timeout
+        limit = config.FIGURES_TIMEOUT_S if self.lane.check == FIGURES else config.TINY_CALL_TIMEOUT_S if small else self.timeout
         response = self._exchange(request, limit, f"running {name}")
         if response.get("undefined"):
             raise CheckFailed(f"{name} is not defined where this check's test cell is: keep the cell with "
@@ -401,11 +449,11 @@ class SandboxStudent:
         return self._exchange(request, config.FIGURES_TIMEOUT_S, "drawing your class visualisation")["value"]
 
     def _exchange(self, request: dict, limit: float, what: str) -> dict:
+        lane = self.lane
         sock = self._worker_socket()
-        run = self.run
-        self.requests += 1
-        request = dict(request, id=self.requests)
-        deadline = min(self.check_deadline, time.monotonic() + limit, self.deadline)
+        run = lane.run
+        request = dict(request, id=next(self.requests))
+        deadline = min(lane.deadline, time.monotonic() + limit, self.deadline)
         try:
             wire.send(sock, wire.encode(request))
             sock.settimeout(max(deadline - time.monotonic(), 0.01))
@@ -414,7 +462,7 @@ class SandboxStudent:
                 if isinstance(response, dict) and response.get("id") == request["id"]:
                     return response
         except socket.timeout:
-            run.end_worker(self.check)
+            run.end_worker(lane.check)
             raise CallFault("timeout", f"Your code did not finish in time while {what} (the limit was "
                             f"{limit:g} s): is there a loop that never ends?") from None
         except wire.WireError as err:
@@ -422,14 +470,16 @@ class SandboxStudent:
             raise CallFault("garbage", f"Your code sent back something the grader cannot read while {what}: "
                             f"{err}.") from None
         except (EOFError, OSError):
-            self.socket = None
+            lane.socket = None
             with run.changed:  # the init's end, if that is what this is, shows on its socket at once
                 run.changed.wait_for(lambda: run.lost is not None, timeout=0.5)
-            if run.lost == "output" and run.flooded == self.check:
+            if run.lost == "output" and run.flooded == lane.check:
                 raise CallFault("output", f"Your code printed more than {_OutputCollector.FLOOD_BYTES >> 20} MB "
                                 f"while {what}; the grader stopped it. Remove the prints from your "
                                 "functions.") from None
-            if run.lost == "output" or (run.lost in ("cell", "ended") and not run.notebook_done):
-                raise Interrupted from None  # lost to the notebook's cells, not to this check
+            if self.stopped:
+                raise SandboxUnavailable("the grading of this submission was stopped") from None
+            if run.lost in ("output", "call") or (run.lost in ("cell", "ended") and not run.notebook_done):
+                raise Interrupted from None  # lost to the notebook's cells or another lane's check, not to this one
             raise CallFault("exit", f"Your code ended its process while {what}: don't call exit(), sys.exit() "
                             "or os._exit(), and don't crash the interpreter.") from None

@@ -1,8 +1,9 @@
 """Where one submission's grading time went, for people: ``check --timings`` and ``make bench``.
 
 The numbers come from ``SubmissionResult.timings`` (see there). The notebook's cells run in the
-sandbox's init while the checks of earlier test cells run in their workers, so the lines overlap
-in time and do not add up to the wall time: each says how long that piece took, not its share.
+sandbox's init while the checks of earlier test cells run in their workers, and the checks run in
+lanes side by side (``grading.lanes``), so the lines overlap in time and do not add up to the wall
+time: each says how long that piece took, not its share.
 """
 from netvis.checks import CHECKS_BY_ID, part_of
 

