@@ -112,6 +112,7 @@ class SandboxRun:
         self.plan, self.checks, self.workers = plan, checks, {}
         self.cell_errors, self.timed_out, self.available = {}, set(), set()
         self.isolation = self.failure = self.lost = self.running_cell = self.flooded = self.init_pid = None
+        self.blamed = None
         self.worker_pids = {}
         self.cell_started, self.cell_seconds = None, {}
         """When the running cell started (monotonic), and each finished cell's seconds in this run."""
@@ -216,47 +217,53 @@ class SandboxRun:
         return self.isolation
 
     def worker(self, check_id: str, deadline: float) -> Optional[socket.socket]:
-        """The socket of ``check_id``'s worker, once the notebook has reached its checkpoint;
-        None if the run ended first or the deadline passed."""
+        """A socket of its own (a duplicate) on ``check_id``'s worker, once the notebook has reached
+        its checkpoint; None if the run ended first or the deadline passed.
+
+        Only the lane that asked uses and closes it: ``kill`` in another thread shuts the worker's
+        socket down (which wakes this one's reads) and closes its own copy, so a descriptor number
+        closed under a thread blocked on it, and reused at once by a new run, never happens."""
         with self.changed:
             self.changed.wait_for(lambda: check_id in self.available or self.lost,
                                   timeout=max(deadline - time.monotonic(), 0))
             if check_id not in self.available or self.lost:
                 return None
-        return self.workers[check_id]
+            return self.workers[check_id].dup()  # under the lock that kill() closes them under
 
     # -- ending
-    def kill(self, reason: str) -> None:
-        """End the run (the keeper kills the init, and the PID namespace with it)."""
+    def kill(self, reason: str, blamed: Optional[str] = None) -> None:
+        """End the run (the keeper kills the init, and the PID namespace with it); ``blamed``: the
+        check whose call ended it (its next calls fail; other lanes' checks run again)."""
         with self.changed:
             if self.lost is None or self.lost == "ended":
-                self.lost = reason
+                self.lost, self.blamed = reason, blamed
             self.changed.notify_all()
             control, self.control = self.control, None  # close it once: its number may be reused at once
-        if control is not None:
-            os.close(control)
-        for sock in (self.main, *self.workers.values()):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked on it (close alone does not)
-            except OSError:
-                pass
-            sock.close()
+            if control is not None:
+                os.close(control)
+            for sock in (self.main, *self.workers.values()):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked on it or on a duplicate
+                except OSError:
+                    pass
+                if sock is not self.main:  # the reader thread reads main: _retire closes it after the reader ends
+                    sock.close()
 
-    def end_worker(self, check_id: str) -> None:
+    def end_worker(self, check_id: str, sock: socket.socket) -> None:
         """End one check's worker and its process group, the other workers going on (the whole run
-        ends where the worker cannot be found, or does not end within a second)."""
+        ends where the worker cannot be found, or does not end within a second); ``sock``: the
+        lane's socket on it."""
         pid = _outer_pid(self.init_pid, self.worker_pids.get(check_id))
         if pid is not None and self.lost is None:
             try:
                 os.killpg(pid, signal.SIGKILL)
-                sock = self.workers[check_id]
                 sock.settimeout(1.0)
                 while sock.recv(65536):  # the worker's last words, if any, then its end
                     pass
                 return
             except (OSError, socket.timeout):
                 pass
-        self.kill("call")
+        self.kill("call", blamed=check_id)
 
     def printed(self) -> bytes:
         return bytes(self.output.kept)
@@ -346,6 +353,8 @@ class SandboxStudent:
         run.kill("done")
         run.output.drain()
         run.reader.join(timeout=5)
+        if not run.reader.is_alive():
+            run.main.close()
         run.output.join(timeout=5)
         self.cell_errors.update(run.cell_errors)
         self.timings["cells"].update(run.cell_seconds)
@@ -386,7 +395,14 @@ class SandboxStudent:
 
     def start_check(self, check_id: str) -> None:
         """This thread's next calls go to ``check_id``'s worker, within one ``timeout`` from the first."""
-        self.lane.check, self.lane.socket, self.lane.deadline, self.lane.run = check_id, None, None, None
+        self._drop_socket()
+        self.lane.check, self.lane.deadline, self.lane.run = check_id, None, None
+
+    def _drop_socket(self) -> None:
+        """Close this lane's socket (only this thread ever uses or closes it)."""
+        if self.lane.socket is not None:
+            self.lane.socket.close()
+            self.lane.socket = None
 
     def _worker_socket(self) -> socket.socket:
         lane = self.lane
@@ -408,6 +424,7 @@ class SandboxStudent:
                 self.run.kill("stopped")
 
     def close(self) -> None:
+        self._drop_socket()  # this thread's; lane threads' close with their thread-local state
         with self.lock:
             self.stopped = True
             if self.run is not None:
@@ -462,15 +479,15 @@ class SandboxStudent:
                 if isinstance(response, dict) and response.get("id") == request["id"]:
                     return response
         except socket.timeout:
-            run.end_worker(lane.check)
+            run.end_worker(lane.check, sock)
             raise CallFault("timeout", f"Your code did not finish in time while {what} (the limit was "
                             f"{limit:g} s): is there a loop that never ends?") from None
         except wire.WireError as err:
-            run.kill("call")
+            run.kill("call", blamed=lane.check)
             raise CallFault("garbage", f"Your code sent back something the grader cannot read while {what}: "
                             f"{err}.") from None
         except (EOFError, OSError):
-            lane.socket = None
+            self._drop_socket()
             with run.changed:  # the init's end, if that is what this is, shows on its socket at once
                 run.changed.wait_for(lambda: run.lost is not None, timeout=0.5)
             if run.lost == "output" and run.flooded == lane.check:
@@ -479,7 +496,8 @@ class SandboxStudent:
                                 "functions.") from None
             if self.stopped:
                 raise SandboxUnavailable("the grading of this submission was stopped") from None
-            if run.lost in ("output", "call") or (run.lost in ("cell", "ended") and not run.notebook_done):
+            others = run.lost == "output" or run.lost == "call" and run.blamed != lane.check
+            if others or (run.lost in ("cell", "ended") and not run.notebook_done):
                 raise Interrupted from None  # lost to the notebook's cells or another lane's check, not to this one
             raise CallFault("exit", f"Your code ended its process while {what}: don't call exit(), sys.exit() "
                             "or os._exit(), and don't crash the interpreter.") from None
