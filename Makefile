@@ -46,11 +46,16 @@ examples: venv  ## Rebuild examples/submissions/ from the solution and tests/cor
 grade-examples: references  ## Grade examples/submissions/ into build/grades/.
 	$(PY) -m autograder grade examples/submissions --out $(GRADES) --workers 2
 
-test: venv data references  ## Run the whole test suite, as CI does (see the README for how long it takes).
-	$(PY) -m pytest
+# The fast tier runs in two pytest-xdist workers of one torch thread each (a variant's tests stay
+# together: --dist loadgroup); the slow tier runs alone, as its batches use both cores themselves.
+FAST := OMP_NUM_THREADS=1 $(PY) -m pytest -m "not slow" -n 2 --dist loadgroup
 
-test-fast: venv data references  ## The everyday tier: everything not marked slow.
-	$(PY) -m pytest -m "not slow"
+test: venv data references  ## Run the whole test suite, as CI does: the fast tier, then the slow one (see the README for how long it takes).
+	$(FAST)
+	$(PY) -m pytest -m slow
+
+test-fast: venv data references  ## The everyday tier: everything not marked slow, on both cores.
+	$(FAST)
 
 bench: references  ## Measure grading, blur, class visualisation and the notebook; write build/bench.json.
 	$(PY) -m autograder bench

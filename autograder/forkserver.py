@@ -131,3 +131,7 @@ def _interpreter_flags() -> list:
 
 if __name__ == "__main__":
     _serve_forks(socket.socket(fileno=int(os.environ[FD_VARIABLE])))
+    # The grader is gone: end without the interpreter's teardown (1 to 2 s with torch loaded), for
+    # this process holds the grader's stderr, and whoever reads that pipe waits for its end.
+    sys.stderr.flush()
+    os._exit(0)

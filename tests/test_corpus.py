@@ -31,7 +31,12 @@ def test_corpus_covers_the_known_bugs_and_the_kinds_of_no_work():
         assert variant.expected_failures <= set(CHECKS_BY_ID), variant.name
 
 
-@pytest.mark.parametrize("path", BUGS, ids=[p.stem for p in BUGS])
+def _together(name: str):
+    """A variant's tests in one xdist worker (make test-fast: --dist loadgroup), where ``_verdicts`` has them."""
+    return pytest.mark.xdist_group(name)
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem, marks=_together(p.stem)) for p in BUGS])
 def test_bug_loses_exactly_its_checks(path):
     variant, results = _verdicts(path)
     messages = {r.id: r.message for r in results if not r.passed}
@@ -40,13 +45,13 @@ def test_bug_loses_exactly_its_checks(path):
     assert sum(r.points for r in results) == full_marks - sum(CHECKS_BY_ID[i].points for i in variant.expected_failures)
 
 
-@pytest.mark.parametrize("path", NO_WORK, ids=[p.stem for p in NO_WORK])
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem, marks=_together(p.stem)) for p in NO_WORK])
 def test_no_work_earns_at_most_one_point(path):
     _, results = _verdicts(path)
     assert sum(r.points for r in results) <= 1, {r.id: r.message for r in results if r.passed}
 
 
-@pytest.mark.parametrize("name, mistake", [
+@pytest.mark.parametrize("name, mistake", [pytest.param(*pair, marks=_together(pair[0])) for pair in [
     ("class_descent", "gradient ascent adds the gradient"),
     ("class_l2_added", "the L2 term is added"),
     ("class_l2_not_squared", "instead of ||I||^2"),
@@ -76,12 +81,13 @@ def test_no_work_earns_at_most_one_point(path):
     ("smooth_grad_accumulates", "accumulate across samples"),
     ("attribution_leaves_eval", "model.train(training)"),
     ("attribution_leaves_eval", "hook(s) are left"),
-])
+]])
 def test_feedback_names_the_mistake(name, mistake):
     _, results = _verdicts(CORPUS / f"{name}.py")
     assert mistake in " ".join(r.message for r in results if not r.passed)
 
 
+@_together(NO_WORK[0].stem)
 def test_no_work_feedback_says_what_the_points_wait_for():
     _, results = _verdicts(NO_WORK[0])
     assert any("This check counts only once" in r.message for r in results)

@@ -159,7 +159,7 @@ def bench_batch(copies: int = 4) -> list:
             finally:
                 config.CHECK_LANES = saved
     return [_row(f"batch of {students}, 2 workers, per core", rate[config.CHECK_LANES], "/min",
-                 "one check at a time", rate[1], speedup=False, goal=1.0,
+                 "one check at a time", rate[1], rate=True, goal=1.0,
                  note=f"{rate[config.CHECK_LANES] * os.cpu_count():.1f} submissions/min on {os.cpu_count()} cores, "
                       f"{config.CHECK_LANES} lanes per submission")]
 
@@ -188,10 +188,11 @@ def bench_notebook() -> dict:
     return _row("solution notebook, headless", seconds, "s", "goal", 120.0, speedup=True, goal=1.0)
 
 
-def _row(name, value, unit, anchor, anchor_value, speedup=True, goal=None, note="") -> dict:
-    """One row; ``ratio`` is anchor/value for speed-ups, value/anchor otherwise."""
-    ratio = None if anchor_value is None else (anchor_value / value if speedup else value / anchor_value)
-    met = None if goal is None or ratio is None else (ratio >= goal if speedup else ratio <= goal)
+def _row(name, value, unit, anchor, anchor_value, speedup=True, goal=None, note="", rate=False) -> dict:
+    """One row; ``ratio`` is anchor/value for speed-ups (a time), value/anchor otherwise. With
+    ``rate`` (a throughput: more is better), ratio is value/anchor and the goal a least ratio."""
+    ratio = None if anchor_value is None else (value / anchor_value if rate or not speedup else anchor_value / value)
+    met = None if goal is None or ratio is None else (ratio >= goal if speedup or rate else ratio <= goal)
     return {"name": name, "value": round(value, 4), "unit": unit, "anchor": anchor,
             "anchor_value": None if anchor_value is None else round(anchor_value, 4),
             "ratio": None if ratio is None else round(ratio, 3), "goal": goal, "met": met, "note": note}
