@@ -87,20 +87,15 @@ def grade_notebook(path: Path, student_id: str, isolate: bool = True, timeout: f
             verdicts[check.id] = run_check(check, student)
             seconds[check.id] = time.perf_counter() - began
 
-    def draw():
-        began = time.perf_counter()
-        pictures.update(_figures(student))
-        seconds["figures"] = time.perf_counter() - began
-
     try:
         _run_side_by_side([functools.partial(lane, checks) for checks in lanes(CHECKS)], student, config.CHECK_LANES)
         if figures:  # after the checks: the pictures reuse what they memoised (the real fooling image)
-            draw()
+            began = time.perf_counter()
+            pictures = _figures(student)
+            drawing = {"figures": time.perf_counter() - began}
     finally:
         student.close()
-    timings = dict(student.timings, checks={c.id: seconds[c.id] for c in CHECKS})
-    if figures:
-        timings["figures"] = seconds["figures"]
+    timings = dict(student.timings, checks={c.id: seconds[c.id] for c in CHECKS}, **(drawing if figures else {}))
     checks = [verdicts[c.id] for c in CHECKS]
     return SubmissionResult(student_id, checks, notebook_sha256=digest, references=references,
                             notebook_errors={str(k): v for k, v in sorted(student.cell_errors.items())},

@@ -15,7 +15,6 @@ only what it touches:
 
 Everything a submission gets is bounded by one wall-clock budget per submission.
 """
-
 import itertools
 import shutil
 import socket
@@ -127,7 +126,7 @@ class SandboxStudent:
         self.printed_bytes += run.printed()[:max(room, 0)]
 
     def _current_run(self) -> SandboxRun:
-        with self.lock:
+        with self.lock:  # lanes share the run: one of them retires a lost one and starts the next
             return self._current_run_locked()
 
     def _current_run_locked(self) -> SandboxRun:

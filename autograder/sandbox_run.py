@@ -21,6 +21,8 @@ CELL_GRACE_S = 10.0
 """How long past its budget the grader waits for a cell before it kills the run."""
 INIT = "the notebook"
 """The output source of the init, which runs the notebook's cells."""
+
+
 class SandboxUnavailable(RuntimeError):
     """The sandbox could not be set up here; nothing about the submission. The message says why."""
 
@@ -34,7 +36,6 @@ class _OutputCollector(threading.Thread):
     MAX_OUTPUT_BYTES in all, and reports the first process that floods."""
 
     FLOOD_BYTES = 16 * config.MAX_OUTPUT_BYTES
-
     DRAIN_S = 1.0
     """After ``drain``: how long the collector may go on reading output that keeps coming."""
 
@@ -54,13 +55,10 @@ class _OutputCollector(threading.Thread):
             for source, fd in self.pipes.items():
                 selector.register(fd, selectors.EVENT_READ, source)
             while selector.get_map():
-                ready = selector.select(0.05 if self.draining is None else 0.01)
-                if not ready and self.draining is not None or \
-                        self.draining is not None and time.monotonic() > self.draining:
-                    for fd in list(selector.get_map()):
-                        selector.unregister(fd)
-                        os.close(fd)
-                    return
+                draining = self.draining is not None
+                ready = selector.select(0.01 if draining else 0.05)
+                if draining and (not ready or time.monotonic() > self.draining):
+                    return self._close(selector)
                 for key, _ in ready:
                     chunk = os.read(key.fd, 65536)
                     if not chunk:
@@ -73,10 +71,13 @@ class _OutputCollector(threading.Thread):
                         self.kept += chunk[:room]
                     if self.totals[key.data] > self.FLOOD_BYTES:
                         self.on_flood(key.data)
-                        for fd in list(selector.get_map()):
-                            selector.unregister(fd)
-                            os.close(fd)
-                        return
+                        return self._close(selector)
+
+    @staticmethod
+    def _close(selector) -> None:
+        for fd in list(selector.get_map()):
+            selector.unregister(fd)
+            os.close(fd)
 
 
 class SandboxRun:
@@ -89,10 +90,11 @@ class SandboxRun:
         self.cell_errors, self.timed_out, self.available = {}, set(), set()
         self.isolation = self.failure = self.lost = self.running_cell = self.flooded = self.init_pid = None
         self.blamed = None
+        """The check whose call ended the run (``kill``), if one did."""
         self.worker_pids = {}
+        """check id -> the worker's pid inside the run's PID namespace (as the init reports it)."""
         self.cell_started, self.cell_seconds = None, {}
         """When the running cell started (monotonic), and each finished cell's seconds in this run."""
-        """check id -> the worker's pid inside the run's PID namespace (as the init reports it)."""
         self.notebook_done = False
         self.changed = threading.Condition()
         self.main, theirs = socket.socketpair()

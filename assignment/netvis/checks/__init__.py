@@ -76,7 +76,7 @@ class Check:
     @property
     def lane(self) -> str:
         """Checks of one lane share what they memoise of the student's calls and run one after the
-        other; lanes run side by side in the batch grader (``autograder.grading.lanes``)."""
+        other; lanes run side by side when a notebook is graded in the sandbox (``autograder.grading.lanes``)."""
         return self.id if self.id in OWN_LANE else self.function
 
     @property
