@@ -150,7 +150,7 @@ def bench_batch(copies: int = 4) -> list:
         root = write_class(Path(tmp) / "class", copies)
         students = len(list(root.iterdir()))
         rate = {}
-        for lanes in (1, config.CHECK_LANES):
+        for lanes in (1, 2):
             config.CHECK_LANES, saved = lanes, config.CHECK_LANES
             try:
                 start = time.perf_counter()
@@ -158,10 +158,9 @@ def bench_batch(copies: int = 4) -> list:
                 rate[lanes] = students * 60 / (time.perf_counter() - start) / os.cpu_count()
             finally:
                 config.CHECK_LANES = saved
-    return [_row(f"batch of {students}, 2 workers, per core", rate[config.CHECK_LANES], "/min",
+    return [_row(f"batch of {students}, 2 workers, 2 lanes, per core", rate[2], "/min",
                  "one check at a time", rate[1], rate=True, goal=1.0,
-                 note=f"{rate[config.CHECK_LANES] * os.cpu_count():.1f} submissions/min on {os.cpu_count()} cores, "
-                      f"{config.CHECK_LANES} lanes per submission")]
+                 note=f"{rate[2] * os.cpu_count():.1f} submissions/min on {os.cpu_count()} cores")]
 
 
 def bench_part5_share(repeats: int = 3) -> dict:
