@@ -11,6 +11,8 @@ import sys
 
 from netvis.checks.student import format_exception
 
+from .worker_clock import STRETCH, WorkerClock
+
 GRADING_ENVIRONMENT = {"NBGRADER_EXECUTION": "autograde"}
 """What nbgrader sets while it grades; the setup cell's ``GRADING`` flag reads it (short demos)."""
 
@@ -64,12 +66,18 @@ def new_namespace() -> dict:
 
 @contextlib.contextmanager
 def _alarm(seconds):
-    """Raise CellTimeout in this (main) thread after ``seconds``; None for no limit."""
+    """Raise CellTimeout in this (main) thread after ``seconds`` of this process's own time
+    (``worker_clock``: waiting for a CPU is not charged); None for no limit."""
     if not seconds:
         yield
         return
+    clock = WorkerClock("self")
 
     def expire(signum, frame):
+        left = clock.remaining(seconds, seconds * STRETCH)
+        if left > 0.01:  # it waited for a CPU: look again when its own time may be up
+            signal.setitimer(signal.ITIMER_REAL, left)
+            return
         raise CellTimeout
 
     previous = signal.signal(signal.SIGALRM, expire)

@@ -18,7 +18,8 @@ REFERENCES_TARGET = "make references"
 
 # Limits on each submission's sandboxed child process (see autograder/sandbox.py).
 CALL_TIMEOUT_S = float(os.environ.get("NETVIS_CALL_TIMEOUT_S", 60))
-"""Wall-clock limit on one check's calls of a student function."""
+"""Limit on one check's calls of a student function, in the worker's own seconds: wall-clock time less
+the time it waited for a CPU, so that load does not change a grade (``worker_clock``)."""
 MEMORY_LIMIT_BYTES = 3 << 30
 """Address space the student's code may add on top of what torch has mapped at start."""
 MAX_PROCESSES = 32
@@ -30,15 +31,18 @@ MAX_FILE_BYTES = 1 << 20
 MAX_MESSAGE_BYTES = 256 << 20
 """Largest result the child may send back."""
 TINY_CALL_TIMEOUT_S = float(os.environ.get("NETVIS_TINY_CALL_TIMEOUT_S", 15))
-"""Wall-clock limit on one call whose models are all the checks' small TinyNets (milliseconds of work)."""
+"""Limit (the worker's own seconds) on one call whose models are all the checks' small TinyNets
+(milliseconds of work)."""
 CELL_TIMEOUT_S = float(os.environ.get("NETVIS_CELL_TIMEOUT_S", 30))
-"""Wall-clock budget of one notebook cell (demos run with nbgrader's short GRADING settings)."""
+"""Budget of one notebook cell, in the init's own seconds (``worker_clock``; demos run with nbgrader's
+short GRADING settings)."""
 SUBMISSION_TIMEOUT_S = float(os.environ.get("NETVIS_SUBMISSION_TIMEOUT_S", 600))
 """Wall-clock budget of one submission: its notebook's runs and all its checks."""
-CHECK_LANES = max(1, int(os.environ.get("NETVIS_CHECK_LANES", 1)))
+CHECK_LANES = max(1, int(os.environ.get("NETVIS_CHECK_LANES", 2)))
 """Checks of one submission run side by side in this many threads, a lane (one student function's
-checks) each, in the workers of one sandbox run. 1 (the default) grades one check at a time: on a
-loaded machine (two Slurm shards on 2 cores), a second lane slowed a 100-iteration real-model
-fooling check past its 60 s limit. 2 is faster on an idle machine (5.5 s against 8.0 s warm)."""
+checks) each, in the workers of one sandbox run; 1 grades one check at a time. Two lanes share the
+cores, and a worker waiting for one is not charged for the wait (``worker_clock``), so the verdicts
+are the same; 2 grades a submission faster on an idle machine (5.5 s against 8.0 s warm)."""
 FIGURES_TIMEOUT_S = float(os.environ.get("NETVIS_FIGURES_TIMEOUT_S", 20))
-"""Wall-clock limit on each call that draws the student's pictures for the feedback page (no points)."""
+"""Limit (the worker's own seconds) on each call that draws the student's pictures for the feedback
+page (no points)."""

@@ -13,9 +13,11 @@ only what it touches:
 - a cell that runs past its budget is stopped (the next cell runs); a cell that hangs on or ends
   the init's process is skipped in every later run; neither costs a check.
 
-Everything a submission gets is bounded by one wall-clock budget per submission.
+A call's limits count the worker's own seconds, which load does not stretch (``worker_clock``);
+everything a submission gets is bounded by one wall-clock budget per submission.
 """
 import itertools
+import select
 import shutil
 import socket
 import tempfile
@@ -32,6 +34,7 @@ from netvis.config import data_dir
 from . import config, isolation, wire
 from .notebook import CodeCell
 from .sandbox_run import INIT, Interrupted, SandboxRun, SandboxUnavailable, _OutputCollector
+from .worker_clock import STRETCH, WorkerClock
 
 __all__ = ["FIGURES", "Interrupted", "SandboxRun", "SandboxStudent", "SandboxUnavailable", "plan_for",
            "verify_isolation"]
@@ -41,9 +44,10 @@ FIGURES = "figures"
 
 
 class _Lane(threading.local):
-    """One thread's check: its id, its run, its worker's socket, and the deadline of its calls."""
+    """One thread's check: its id, its run, its worker's socket, and the clock its calls are timed
+    on (started at its first call: the worker's own seconds, ``worker_clock``)."""
 
-    check = socket = deadline = run = None
+    check = socket = clock = run = None
 
 
 def plan_for(program, isolate: bool, cell_timeout: float, final_extras=()) -> dict:
@@ -151,7 +155,7 @@ class SandboxStudent:
     def start_check(self, check_id: str) -> None:
         """This thread's next calls go to ``check_id``'s worker, within one ``timeout`` from the first."""
         self._drop_socket()
-        self.lane.check, self.lane.deadline, self.lane.run = check_id, None, None
+        self.lane.check, self.lane.clock, self.lane.run = check_id, None, None
 
     def _drop_socket(self) -> None:
         """Close this lane's socket (only this thread ever uses or closes it)."""
@@ -168,7 +172,8 @@ class SandboxStudent:
             if lane.socket is None:
                 raise CheckFailed(f"Not run: your notebook did not reach this check's test cell within its "
                                   f"time budget ({self.budget:g} s in all); see the notebook errors above.")
-            lane.deadline = lane.deadline or time.monotonic() + self.timeout
+            if lane.clock is None:
+                lane.clock = WorkerClock(lane.run.worker_pid(lane.check))
         return lane.socket
 
     def stop(self) -> None:
@@ -221,22 +226,32 @@ class SandboxStudent:
         return self._exchange(request, config.FIGURES_TIMEOUT_S, "drawing your class visualisation")["value"]
 
     def _exchange(self, request: dict, limit: float, what: str) -> dict:
+        """Send ``request`` to this lane's worker and wait for its answer, for at most ``limit`` of the
+        worker's own seconds and what is left of the check's ``timeout`` (``worker_clock``)."""
         lane = self.lane
         sock = self._worker_socket()
-        run = lane.run
+        run, clock = lane.run, lane.clock
         request = dict(request, id=next(self.requests))
-        deadline = min(lane.deadline, time.monotonic() + limit, self.deadline)
+        own_deadline = min(self.timeout, clock.own() + limit)
+        wall_deadline = min(self.timeout * STRETCH, clock.wall() + limit * STRETCH,
+                            self.deadline - clock.started)
         try:
+            sock.settimeout(max(wall_deadline - clock.wall(), 0.01))
             wire.send(sock, wire.encode(request))
-            sock.settimeout(max(deadline - time.monotonic(), 0.01))
             while True:
+                wait = clock.remaining(own_deadline, wall_deadline)
+                if wait <= 0:
+                    raise socket.timeout
+                if not select.select([sock], [], [], wait)[0]:
+                    continue  # look at the worker's own time again
+                sock.settimeout(max(wall_deadline - clock.wall(), 0.01))  # a message has begun
                 response = wire.decode(wire.receive(sock, config.MAX_MESSAGE_BYTES))
                 if isinstance(response, dict) and response.get("id") == request["id"]:
                     return response
         except socket.timeout:
             run.end_worker(lane.check, sock)
             raise CallFault("timeout", f"Your code did not finish in time while {what} (the limit was "
-                            f"{limit:g} s): is there a loop that never ends?") from None
+                            f"{limit:g} s of its own time): is there a loop that never ends?") from None
         except wire.WireError as err:
             run.kill("call", blamed=lane.check)
             raise CallFault("garbage", f"Your code sent back something the grader cannot read while {what}: "

@@ -7,6 +7,7 @@ output (``_OutputCollector``), and hands each check's worker socket to the lane 
 one worker. ``sandbox.SandboxStudent`` decides when to start, reuse or retire runs.
 """
 import os
+import select
 import selectors
 import signal
 import socket
@@ -16,6 +17,7 @@ from typing import Optional
 
 from . import config, wire
 from .forkserver import ForkServer
+from .worker_clock import STRETCH, WorkerClock, child_pid
 
 CELL_GRACE_S = 10.0
 """How long past its budget the grader waits for a cell before it kills the run."""
@@ -130,17 +132,25 @@ class SandboxRun:
 
     # -- the init's reports
     def _read_events(self) -> None:
-        deadline = None
+        clock = None  # while a cell runs: the init's own seconds since it started (worker_clock)
+        limit = self.plan["cell_timeout"] + CELL_GRACE_S
         try:
             while True:
-                self.main.settimeout(None if deadline is None else max(deadline - time.monotonic(), 0.01))
-                try:
-                    event = wire.decode(wire.receive(self.main, config.MAX_MESSAGE_BYTES))
-                except socket.timeout:
+                wait = None if clock is None else clock.remaining(limit, limit * STRETCH)
+                if wait is not None and (wait <= 0 or not select.select([self.main], [], [], wait)[0]):
+                    if clock.remaining(limit, limit * STRETCH) > 0:
+                        continue  # the init waited for a CPU: that time is not charged
                     self.timed_out.add(self.running_cell)
                     self.kill("cell")
                     return
-                deadline = self._handle(event)
+                self.main.settimeout(None if clock is None else max(limit * STRETCH - clock.wall(), 0.01))
+                try:
+                    event = wire.decode(wire.receive(self.main, config.MAX_MESSAGE_BYTES))
+                except socket.timeout:  # a message begun and never finished
+                    self.timed_out.add(self.running_cell)
+                    self.kill("cell")
+                    return
+                clock = self._handle(event)
         except (EOFError, OSError, wire.WireError):
             if self.lost is None and self.running_cell is not None:
                 self.lost = "cell"  # the cell ended (or garbled) the init's process
@@ -149,8 +159,8 @@ class SandboxRun:
                 self.lost = self.lost or "ended"
                 self.changed.notify_all()
 
-    def _handle(self, event: dict):
-        """Record one event; return the deadline for the next one (None: no cell running)."""
+    def _handle(self, event: dict) -> Optional[WorkerClock]:
+        """Record one event; return the clock of the cell it starts (None: no cell running)."""
         kind = event.get("event") if isinstance(event, dict) else None
         with self.changed:
             if kind in ("started", "failed", "isolated") and self.isolation is not None:
@@ -165,7 +175,7 @@ class SandboxRun:
                 self.running_cell = int(event["number"])
                 self.cell_started = time.monotonic()
                 self.changed.notify_all()
-                return time.monotonic() + self.plan["cell_timeout"] + CELL_GRACE_S
+                return WorkerClock(self.init_pid)
             elif kind == "cell done":
                 if self.cell_started is not None:
                     self.cell_seconds[str(event.get("number"))] = time.monotonic() - self.cell_started
@@ -227,11 +237,16 @@ class SandboxRun:
                 if sock is not self.main:  # the reader thread reads main: _retire closes it after the reader ends
                     sock.close()
 
+    def worker_pid(self, check_id: str) -> Optional[int]:
+        """``check_id``'s worker's pid as this process sees it (only the init's children qualify,
+        whatever the init claims); None if it cannot be found."""
+        return child_pid(self.init_pid, self.worker_pids.get(check_id))
+
     def end_worker(self, check_id: str, sock: socket.socket) -> None:
         """End one check's worker and its process group, the other workers going on (the whole run
         ends where the worker cannot be found, or does not end within a second); ``sock``: the
         lane's socket on it."""
-        pid = _outer_pid(self.init_pid, self.worker_pids.get(check_id))
+        pid = self.worker_pid(check_id)
         if pid is not None and self.lost is None:
             try:
                 os.killpg(pid, signal.SIGKILL)
@@ -245,19 +260,3 @@ class SandboxRun:
 
     def printed(self) -> bytes:
         return bytes(self.output.kept)
-
-
-def _outer_pid(init_pid, inner_pid):
-    """The pid, as this process sees it, of the init's child whose pid inside the PID namespace is
-    ``inner_pid`` (only the init's children qualify, whatever the init claims); None if none."""
-    if not isinstance(init_pid, int) or not isinstance(inner_pid, int):
-        return None
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/status") as status:
-                fields = dict(line.split(":", 1) for line in status if ":" in line)
-            if int(fields["PPid"]) == init_pid and int(fields["NSpid"].split()[-1]) == inner_pid:
-                return int(entry)
-        except (OSError, KeyError, ValueError):
-            continue
-    return None

@@ -22,8 +22,16 @@ PR_SET_CHILD_SUBREAPER = 36
 
 def alive_children(pid: int, besides: int) -> list:
     found = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split():
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found  # gone
+    for task in tasks:
+        try:  # a thread (the grader's lanes come and go) may end between the listing and the reading
+            children = Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
             try:
                 status = Path(f"/proc/{child}/status").read_text()
                 command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
