@@ -1,4 +1,8 @@
 """Cells run as a kernel runs them: errors stay with their cell, magics behave, shells never run."""
+import multiprocessing
+import os
+import time
+
 import pytest
 
 from autograder.cells import new_namespace, run_cell
@@ -36,6 +40,35 @@ def test_a_slow_cell_is_stopped_at_its_budget():
     error = _run(namespace, "while True:\n    pass", timeout=0.2)
     assert error == "The cell did not finish within 0.2 s and was stopped."
     assert _run(namespace, "z = 1") is None
+
+
+def _spin_on(cpu: int):
+    os.sched_setaffinity(0, {cpu})
+    while True:
+        pass
+
+
+def test_a_cell_that_waits_for_a_cpu_is_not_charged_for_the_wait_but_a_sleeping_one_is():
+    """1 s of work under a 2 s budget, sharing one CPU with two busy processes (about 3 s of
+    wall-clock time): it runs to its end. A cell that sleeps is stopped at its budget."""
+    namespace, mine = new_namespace(), os.sched_getaffinity(0)
+    cpu = min(mine)
+    spinners = [multiprocessing.Process(target=_spin_on, args=(cpu,), daemon=True) for _ in range(2)]
+    for process in spinners:
+        process.start()
+    os.sched_setaffinity(0, {cpu})
+    try:
+        started = time.monotonic()
+        assert _run(namespace, "import time\nc = time.process_time()\nwhile time.process_time() - c < 1:\n"
+                               "    pass", timeout=2.0) is None
+        assert time.monotonic() - started > 2.0, "the CPU was not shared: this shows nothing"
+    finally:
+        os.sched_setaffinity(0, mine)
+        for process in spinners:
+            process.kill()
+    started = time.monotonic()
+    assert _run(namespace, "time.sleep(5)", timeout=0.5) == "The cell did not finish within 0.5 s and was stopped."
+    assert time.monotonic() - started < 1.0
 
 
 @pytest.mark.parametrize("source", ["display(1)", "get_ipython().user_ns['w'] = 5", "__name__ == '__main__'"])
