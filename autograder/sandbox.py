@@ -44,10 +44,11 @@ FIGURES = "figures"
 
 
 class _Lane(threading.local):
-    """One thread's check: its id, its run, its worker's socket, and the clock its calls are timed
-    on (started at its first call: the worker's own seconds, ``worker_clock``)."""
+    """One thread's check: its id, its run, its worker's socket and pid, and the worker's own seconds
+    its calls have taken so far (``worker_clock``)."""
 
-    check = socket = clock = run = None
+    check = socket = pid = run = None
+    spent = 0.0
 
 
 def plan_for(program, isolate: bool, cell_timeout: float, final_extras=()) -> dict:
@@ -155,7 +156,7 @@ class SandboxStudent:
     def start_check(self, check_id: str) -> None:
         """This thread's next calls go to ``check_id``'s worker, within one ``timeout`` from the first."""
         self._drop_socket()
-        self.lane.check, self.lane.clock, self.lane.run = check_id, None, None
+        self.lane.check, self.lane.pid, self.lane.run, self.lane.spent = check_id, None, None, 0.0
 
     def _drop_socket(self) -> None:
         """Close this lane's socket (only this thread ever uses or closes it)."""
@@ -172,8 +173,7 @@ class SandboxStudent:
             if lane.socket is None:
                 raise CheckFailed(f"Not run: your notebook did not reach this check's test cell within its "
                                   f"time budget ({self.budget:g} s in all); see the notebook errors above.")
-            if lane.clock is None:
-                lane.clock = WorkerClock(lane.run.worker_pid(lane.check))
+            lane.pid = lane.run.worker_pid(lane.check)
         return lane.socket
 
     def stop(self) -> None:
@@ -227,27 +227,33 @@ class SandboxStudent:
 
     def _exchange(self, request: dict, limit: float, what: str) -> dict:
         """Send ``request`` to this lane's worker and wait for its answer, for at most ``limit`` of the
-        worker's own seconds and what is left of the check's ``timeout`` (``worker_clock``)."""
+        worker's own seconds and what is left of the check's ``timeout`` (``worker_clock``). Only the
+        time from the request's sending to the answer's first byte is charged: not the grader's own
+        work between calls, nor the transfers, which load slows as much as it slows the grader."""
         lane = self.lane
         sock = self._worker_socket()
-        run, clock = lane.run, lane.clock
+        run = lane.run
         request = dict(request, id=next(self.requests))
-        own_deadline = min(self.timeout, clock.own() + limit)
-        wall_deadline = min(self.timeout * STRETCH, clock.wall() + limit * STRETCH,
-                            self.deadline - clock.started)
         try:
-            sock.settimeout(max(wall_deadline - clock.wall(), 0.01))
+            transfer = min(limit * STRETCH, self.deadline - time.monotonic())  # wall-clock, for a transfer
+            sock.settimeout(max(transfer, 0.01))
             wire.send(sock, wire.encode(request))
+            clock = WorkerClock(lane.pid)
+            own_deadline = min(limit, self.timeout - lane.spent)
+            wall_deadline = min(limit * STRETCH, self.deadline - clock.started)
             while True:
                 wait = clock.remaining(own_deadline, wall_deadline)
                 if wait <= 0:
                     raise socket.timeout
                 if not select.select([sock], [], [], wait)[0]:
                     continue  # look at the worker's own time again
-                sock.settimeout(max(wall_deadline - clock.wall(), 0.01))  # a message has begun
+                charged = clock.own()
+                lane.spent += charged
+                sock.settimeout(max(min(transfer, self.deadline - time.monotonic()), 0.01))  # a message has begun
                 response = wire.decode(wire.receive(sock, config.MAX_MESSAGE_BYTES))
                 if isinstance(response, dict) and response.get("id") == request["id"]:
                     return response
+                clock, own_deadline = WorkerClock(lane.pid), own_deadline - charged  # an earlier request's answer
         except socket.timeout:
             run.end_worker(lane.check, sock)
             raise CallFault("timeout", f"Your code did not finish in time while {what} (the limit was "
