@@ -78,7 +78,7 @@ def graded(tmp_path_factory) -> dict:
         attacks = ADVERSARIAL if number == 0 else [p for p in ADVERSARIAL if p.stem in ON_PROCESSES]
         submissions, out = _class(root / f"class{number}", attacks), root / f"out{number}"
         command = [*prefix, sys.executable, str(GRADER), "grade", str(submissions), "--out", str(out),
-                   "--workers", "4" if number == 0 else "2", "--timeout", "30", "--cell-timeout", "10"]
+                   "--workers", "4" if number == 0 else "2", "--timeout", "15", "--cell-timeout", "10"]
         runs[setting] = out, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     batches = {}
     for setting, (out, run) in runs.items():
