@@ -17,7 +17,6 @@ A call's limits count the worker's own seconds, which load does not stretch (``w
 everything a submission gets is bounded by one wall-clock budget per submission.
 """
 import itertools
-import select
 import shutil
 import socket
 import tempfile
@@ -31,7 +30,7 @@ from netvis.checks.tiny import TinyNet
 
 from netvis.config import data_dir
 
-from . import config, isolation, wire
+from . import config, framing, isolation, wire
 from .notebook import CodeCell
 from .sandbox_run import INIT, Interrupted, SandboxRun, SandboxUnavailable, _OutputCollector
 from .worker_clock import STRETCH, WorkerClock
@@ -245,7 +244,7 @@ class SandboxStudent:
                 wait = clock.remaining(own_deadline, wall_deadline)
                 if wait <= 0:
                     raise socket.timeout
-                if not select.select([sock], [], [], wait)[0]:
+                if not framing.readable(sock, wait):
                     continue  # look at the worker's own time again
                 charged = clock.own()
                 lane.spent += charged

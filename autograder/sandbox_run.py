@@ -7,7 +7,6 @@ output (``_OutputCollector``), and hands each check's worker socket to the lane 
 one worker. ``sandbox.SandboxStudent`` decides when to start, reuse or retire runs.
 """
 import os
-import select
 import selectors
 import signal
 import socket
@@ -15,7 +14,7 @@ import threading
 import time
 from typing import Optional
 
-from . import config, wire
+from . import config, framing, wire
 from .forkserver import ForkServer
 from .worker_clock import STRETCH, WorkerClock, child_pid
 
@@ -137,7 +136,7 @@ class SandboxRun:
         try:
             while True:
                 wait = None if clock is None else clock.remaining(limit, limit * STRETCH)
-                if wait is not None and (wait <= 0 or not select.select([self.main], [], [], wait)[0]):
+                if wait is not None and (wait <= 0 or not framing.readable(self.main, wait)):
                     if clock.remaining(limit, limit * STRETCH) > 0:
                         continue  # the init waited for a CPU: that time is not charged
                     self.timed_out.add(self.running_cell)

@@ -88,3 +88,29 @@ def test_fuzzed_messages_raise_nothing_but_wire_error():
         except wire.WireError:
             outcomes["rejected"] += 1
     assert sum(outcomes.values()) == 4000 and outcomes["rejected"] > 3000
+
+
+def test_a_socket_is_readable_once_a_message_or_its_end_arrives_whatever_its_descriptor():
+    """The grader waits on sockets with poll(): select() fails on descriptors past 1024, which a
+    grader with many sandboxes open can reach."""
+    import os
+    import socket
+
+    from autograder.framing import readable, send
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft <= 1500:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # a hard limit of 1024 would fail here, loudly
+    mine, theirs = socket.socketpair()
+    high = socket.socket(fileno=os.dup2(mine.fileno(), 1500))
+    try:
+        assert not readable(high, 0.05)
+        send(theirs, b"x")
+        assert readable(high, 0.05)
+        high.recv(64)
+        theirs.close()
+        assert readable(high, 0.05)  # its end
+        assert high.recv(64) == b""
+    finally:
+        high.close()
+        mine.close()
