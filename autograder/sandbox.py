@@ -153,7 +153,8 @@ class SandboxStudent:
         return self.run
 
     def start_check(self, check_id: str) -> None:
-        """This thread's next calls go to ``check_id``'s worker, within one ``timeout`` from the first."""
+        """This thread's next calls go to ``check_id``'s worker; together they may take ``timeout`` of
+        the worker's own seconds."""
         self._drop_socket()
         self.lane.check, self.lane.pid, self.lane.run, self.lane.spent = check_id, None, None, 0.0
 
