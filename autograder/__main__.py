@@ -188,11 +188,12 @@ def _shard(text: str) -> tuple:
 
 def _add_grading_options(parser) -> None:
     parser.add_argument("--timeout", type=float, default=config.CALL_TIMEOUT_S,
-                        help=f"seconds per check (default {config.CALL_TIMEOUT_S:g})")
+                        help=f"seconds per check, of its worker's own time: waiting for a CPU is not counted "
+                             f"(default {config.CALL_TIMEOUT_S:g})")
     parser.add_argument("--cell-timeout", type=float, default=config.CELL_TIMEOUT_S,
-                        help=f"seconds per notebook cell (default {config.CELL_TIMEOUT_S:g})")
+                        help=f"seconds per notebook cell, of its own time (default {config.CELL_TIMEOUT_S:g})")
     parser.add_argument("--budget", type=float, default=config.SUBMISSION_TIMEOUT_S,
-                        help=f"seconds per submission, all included (default {config.SUBMISSION_TIMEOUT_S:g})")
+                        help=f"wall-clock seconds per submission, all included (default {config.SUBMISSION_TIMEOUT_S:g})")
     parser.add_argument("--no-isolation", action="store_true",
                         help="run student code without a sandbox (only for code you trust)")
 
