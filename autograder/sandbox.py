@@ -30,7 +30,7 @@ from netvis.checks.tiny import TinyNet
 
 from netvis.config import data_dir
 
-from . import config, framing, isolation, wire
+from . import config, isolation, wire
 from .notebook import CodeCell
 from .sandbox_run import INIT, Interrupted, SandboxRun, SandboxUnavailable, _OutputCollector
 from .worker_clock import STRETCH, WorkerClock
@@ -242,11 +242,8 @@ class SandboxStudent:
             own_deadline = min(limit, self.timeout - lane.spent)
             wall_deadline = min(limit * STRETCH, self.deadline - clock.started)
             while True:
-                wait = clock.remaining(own_deadline, wall_deadline)
-                if wait <= 0:
+                if not clock.until_readable(sock, own_deadline, wall_deadline):
                     raise socket.timeout
-                if not framing.readable(sock, wait):
-                    continue  # look at the worker's own time again
                 charged = clock.own()
                 lane.spent += charged
                 sock.settimeout(max(min(transfer, self.deadline - time.monotonic()), 0.01))  # a message has begun

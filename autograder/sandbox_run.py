@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Optional
 
-from . import config, framing, wire
+from . import config, wire
 from .forkserver import ForkServer
 from .worker_clock import STRETCH, WorkerClock, child_pid
 
@@ -135,17 +135,12 @@ class SandboxRun:
         limit = self.plan["cell_timeout"] + CELL_GRACE_S
         try:
             while True:
-                wait = None if clock is None else clock.remaining(limit, limit * STRETCH)
-                if wait is not None and (wait <= 0 or not framing.readable(self.main, wait)):
-                    if clock.remaining(limit, limit * STRETCH) > 0:
-                        continue  # the init waited for a CPU: that time is not charged
-                    self.timed_out.add(self.running_cell)
-                    self.kill("cell")
-                    return
-                self.main.settimeout(None if clock is None else max(limit * STRETCH - clock.wall(), 0.01))
                 try:
+                    if clock is not None and not clock.until_readable(self.main, limit, limit * STRETCH):
+                        raise socket.timeout  # the cell ran past its budget of the init's own time
+                    self.main.settimeout(None if clock is None else max(limit * STRETCH - clock.wall(), 0.01))
                     event = wire.decode(wire.receive(self.main, config.MAX_MESSAGE_BYTES))
-                except socket.timeout:  # a message begun and never finished
+                except socket.timeout:  # past its budget, or a message begun and never finished
                     self.timed_out.add(self.running_cell)
                     self.kill("cell")
                     return

@@ -20,15 +20,17 @@ is wall-clock time, the limits' former meaning.
 """
 import os
 import time
-from typing import Optional
+from typing import Optional, Union
+
+from .framing import readable
 
 STRETCH = 8.0
 """Wall-clock time a limit may take, in multiples of the limit, however long the worker waited."""
 
 
-def _waited(pid: Optional[int]) -> Optional[float]:
-    """Seconds the process ``pid`` (its main thread) has spent runnable and waiting for a CPU; None
-    if unknown."""
+def _waited(pid: Union[int, str, None]) -> Optional[float]:
+    """Seconds the process ``pid`` (its main thread; "self" for this process) has spent runnable and
+    waiting for a CPU; None if unknown."""
     if pid is None:
         return None
     try:
@@ -41,7 +43,7 @@ def _waited(pid: Optional[int]) -> Optional[float]:
 class WorkerClock:
     """A worker's own seconds since the clock was started (see the module docstring)."""
 
-    def __init__(self, pid: Optional[int]):
+    def __init__(self, pid: Union[int, str, None]):
         self.pid = pid
         self.started = time.monotonic()
         self.waited_at_start = _waited(pid)
@@ -62,6 +64,16 @@ class WorkerClock:
         ``own_deadline``, no later than ``wall_deadline`` (both in seconds since the start); 0 or
         less once either has passed."""
         return min(own_deadline - self.own(), wall_deadline - self.wall())
+
+    def until_readable(self, sock, own_deadline: float, wall_deadline: float) -> bool:
+        """Wait until ``sock`` has something to read (True), or until ``own_deadline`` of the worker's
+        own seconds or ``wall_deadline`` has passed (False); both in seconds since the start."""
+        while True:
+            wait = self.remaining(own_deadline, wall_deadline)
+            if wait <= 0:
+                return False
+            if readable(sock, wait):
+                return True
 
 
 def child_pid(parent: Optional[int], inner_pid) -> Optional[int]:
