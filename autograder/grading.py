@@ -79,7 +79,7 @@ def grade_notebook(path: Path, student_id: str, isolate: bool = True, timeout: f
         return _failed_everywhere(student_id, str(err), references, start)
     student = SandboxStudent(program, isolate=isolate, timeout=timeout, cell_timeout=cell_timeout, budget=budget,
                              figures=figures)
-    verdicts, seconds, pictures = {}, {}, {}
+    verdicts, seconds, pictures, drawing = {}, {}, {}, {}
 
     def lane(checks):
         for check in checks:
@@ -92,10 +92,10 @@ def grade_notebook(path: Path, student_id: str, isolate: bool = True, timeout: f
         if figures:  # after the checks: the pictures reuse what they memoised (the real fooling image)
             began = time.perf_counter()
             pictures = _figures(student)
-            drawing = {"figures": time.perf_counter() - began}
+            drawing["figures"] = time.perf_counter() - began
     finally:
         student.close()
-    timings = dict(student.timings, checks={c.id: seconds[c.id] for c in CHECKS}, **(drawing if figures else {}))
+    timings = dict(student.timings, checks={c.id: seconds[c.id] for c in CHECKS}, **drawing)
     checks = [verdicts[c.id] for c in CHECKS]
     return SubmissionResult(student_id, checks, notebook_sha256=digest, references=references,
                             notebook_errors={str(k): v for k, v in sorted(student.cell_errors.items())},
