@@ -43,6 +43,10 @@ CHECK_LANES = max(1, int(os.environ.get("NETVIS_CHECK_LANES", 2)))
 checks) each, in the workers of one sandbox run; 1 grades one check at a time. Two lanes share the
 cores, and a worker waiting for one is not charged for the wait (``worker_clock``), so the verdicts
 are the same; 2 grades a submission faster on an idle machine (5.5 s against 8.0 s warm)."""
+GRADER_TORCH_THREADS = 1
+"""Threads of the grader's own torch work while it grades in sandboxes: the verdicts' small tensors
+gain nothing from a second thread, whose OpenMP spinning takes a core from the sandboxes (on 2 cores
+the grader's CPU time per submission halved, from 2.1 to 1.1 s)."""
 FIGURES_TIMEOUT_S = float(os.environ.get("NETVIS_FIGURES_TIMEOUT_S", 20))
 """Limit (the worker's own seconds) on each call that draws the student's pictures for the feedback
 page (no points)."""

@@ -12,6 +12,8 @@ import os
 import time
 from pathlib import Path
 
+import torch
+
 from netvis.checks import CHECKS, CHECKS_BY_ID, CheckFailed, InProcessStudent
 
 from . import config
@@ -71,6 +73,7 @@ def grade_notebook(path: Path, student_id: str, isolate: bool = True, timeout: f
     With ``figures``, also draw the student's pictures for the feedback page.
     """
     start, path = time.perf_counter(), Path(path)
+    torch.set_num_threads(config.GRADER_TORCH_THREADS)  # the cores are for the sandboxes
     references = load_references()["manifest"]["fingerprint"]
     try:
         program = read_program(path)

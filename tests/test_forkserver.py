@@ -5,7 +5,7 @@ import os
 import pytest
 
 from autograder.dev.variants import EXAMPLES_DIR
-from autograder.forkserver import MAX_FDS, ForkServer
+from autograder.forkserver import HUGE_PAGES, MAX_FDS, ForkServer
 from autograder.grading import grade_notebook
 from autograder.sandbox import FIGURES, SandboxRun, SandboxUnavailable, plan_for
 from autograder.notebook import read_program
@@ -48,3 +48,11 @@ def test_the_feedback_pictures_come_from_the_first_run(monkeypatch):
     assert result.score == result.max_score
     assert len(runs) == 1, f"{len(runs)} runs for one notebook"
     assert set(result.figures) >= {"compute_saliency_maps", "make_fooling_image"}
+
+
+def test_the_server_asks_glibc_for_huge_pages_and_keeps_its_own_environment():
+    server = ForkServer.get()
+    environ = dict(item.split("=", 1) for item in
+                   open(f"/proc/{server.proc.pid}/environ").read().split("\0") if "=" in item)
+    assert environ["GLIBC_TUNABLES"] == HUGE_PAGES == "glibc.malloc.hugetlb=1"
+    assert environ["OMP_NUM_THREADS"] == "1" and "NETVIS_DATA_MIRROR" not in environ

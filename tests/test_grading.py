@@ -1,5 +1,6 @@
 """autograder.grading: the lanes a submission's checks run in, side by side."""
 import pytest
+import torch
 
 from autograder import config
 from autograder.dev.variants import CORPUS_DIR, read_variant, write_notebook
@@ -34,8 +35,10 @@ def test_checks_side_by_side_give_the_verdicts_of_one_at_a_time(tmp_path, monkey
     verdicts = {}
     for threads in (1, 2):
         monkeypatch.setattr(config, "CHECK_LANES", threads)
+        torch.set_num_threads(2)
         result = grade_notebook(notebook, variant.name, cell_timeout=8)  # the default time limits: two
         # lanes share the cores, and a flood in one slows the other lane's real-model checks
+        assert torch.get_num_threads() == config.GRADER_TORCH_THREADS == 1  # the cores are the sandboxes'
         verdicts[threads] = [(c.id, c.points, c.message) for c in result.checks]
     assert verdicts[2] == verdicts[1]
     assert {i for i, points, _ in verdicts[2] if not points} == variant.expected_failures
