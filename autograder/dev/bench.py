@@ -68,9 +68,9 @@ def bench_blur(sigma: float = 0.5) -> dict:
                 speedup=True, goal=3.0, note=f"max difference {difference:.1e}")
 
 
-def bench_class_visualization(iterations: int = 20, rounds: int = 5) -> dict:
+def bench_class_visualization(iterations: int = 5, rounds: int = 15) -> dict:
     """The notebook's loop (``ascend_from_noise`` with the solution's step) against a bare
-    forward+backward, interleaved round by round so that both see the same machine load."""
+    forward+backward, interleaved in short rounds so that both see the same machine load."""
     model, step = real_model(), solution_namespace()["class_visualization_update_step"]
     img = torch.randn(1, 3, 224, 224, requires_grad=True)
 
@@ -91,9 +91,14 @@ def bench_class_visualization(iterations: int = 20, rounds: int = 5) -> dict:
         times["loop"].append(_median_seconds(solution_loop, 1))
         times["driver"].append(_median_seconds(driver_only, 1))
     anchor, ours, driver = (statistics.median(times[k]) / iterations for k in ("bare", "loop", "driver"))
-    return _row("create_class_visualization loop, per iteration", ours * 1e3, "ms", "bare forward+backward",
-                anchor * 1e3, speedup=False, goal=1.10,
-                note=f"overhead {ours / anchor - 1:+.1%}, of which the driver {driver / anchor:.1%}")
+    # each round's own ratio, then their median: a round's timings (a second) see the same load,
+    # which drifts from round to round (it moved the ratio of medians of 20-iteration rounds by 20%)
+    ratio, driver_share = (statistics.median(a / b for a, b in zip(times[k], times["bare"])) for k in ("loop", "driver"))
+    row = _row("create_class_visualization loop, per iteration", ours * 1e3, "ms", "bare forward+backward",
+               anchor * 1e3, speedup=False, goal=1.10,
+               note=f"overhead {ratio - 1:+.1%}, of which the driver {driver_share:.1%} (medians of the rounds' ratios)")
+    row["ratio"], row["met"] = round(ratio, 3), ratio <= 1.10
+    return row
 
 
 def bench_grading_latency() -> list:
