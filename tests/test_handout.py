@@ -18,7 +18,6 @@ from autograder.handout import BUNDLE_FOLDER, notebook_with_url, write_student_b
 
 REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.DOTALL)
 STYLE = KIT_ROOT / "tests" / "corpus" / "styles" / "helpers_and_constants.py"
-MIRROR = os.environ.get("NETVIS_DATA_MIRROR", "")
 
 
 @pytest.fixture(scope="module")
@@ -94,14 +93,15 @@ def _run(python, *args, cwd, env=None, timeout=900):
                           env=dict(os.environ, **{"PYTHONPATH": "", **(env or {})}))
 
 
-def test_helpers_find_the_data_beside_the_notebook_or_say_where_they_looked(bundle, tmp_path, student_python):
+def test_helpers_find_the_data_beside_the_notebook_or_say_where_they_looked(bundle, tmp_path, student_python,
+                                                                              data_mirror):
     folder = _unzip(bundle, tmp_path)
     env = {"NETVIS_DATA_DIR": ""}
     missing = _run(student_python, "-c", "import netvis; netvis.load_imagenet_val()", cwd=folder, env=env)
     assert "FileNotFoundError" in missing.stderr
     assert str(folder / "datasets") in missing.stderr and "./get_datasets.sh" in missing.stderr
     fetched = subprocess.run(["./get_datasets.sh"], cwd=folder, capture_output=True, text=True,
-                             env=dict(os.environ, NETVIS_DATA_DIR="", NETVIS_DATA_MIRROR=MIRROR))
+                             env=dict(os.environ, NETVIS_DATA_DIR="", NETVIS_DATA_MIRROR=data_mirror))
     assert fetched.returncode == 0, fetched.stderr
     found = _run(student_python, "-c", "from netvis.config import data_dir; print(data_dir())", cwd=folder, env=env)
     assert found.stdout.strip() == str(folder / "datasets")
@@ -114,11 +114,12 @@ def test_helpers_find_the_data_beside_the_notebook_or_say_where_they_looked(bund
 
 
 @pytest.mark.slow
-def test_unzipped_bundle_runs_a_correct_notebook_with_every_test_cell_passing(bundle, tmp_path, student_python):
+def test_unzipped_bundle_runs_a_correct_notebook_with_every_test_cell_passing(bundle, tmp_path, student_python,
+                                                                              data_mirror):
     """As a student: unzip outside the kit, fetch the data, write the solution cell by cell, check."""
     folder = _unzip(bundle, tmp_path)
     fetched = subprocess.run(["./get_datasets.sh"], cwd=folder, capture_output=True, text=True,
-                             env=dict(os.environ, NETVIS_DATA_DIR="", NETVIS_DATA_MIRROR=MIRROR))
+                             env=dict(os.environ, NETVIS_DATA_DIR="", NETVIS_DATA_MIRROR=data_mirror))
     assert fetched.returncode == 0, fetched.stderr
     written = write_notebook(read_variant(STYLE), tmp_path / "written")
     (folder / NOTEBOOK_NAME).write_bytes(written.read_bytes())
@@ -156,7 +157,7 @@ def _errors(notebook: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_colab_notebook_alone_fetches_the_bundle_and_the_data(tmp_path, student_python):
+def test_colab_notebook_alone_fetches_the_bundle_and_the_data(tmp_path, student_python, data_mirror):
     """A folder that holds only the notebook, as in Colab: its first cell fetches the bundle over
     (loopback) HTTP, unpacks it, fetches the data; the notebook then runs up to the first stub."""
     served = tmp_path / "served"
@@ -170,7 +171,7 @@ def test_colab_notebook_alone_fetches_the_bundle_and_the_data(tmp_path, student_
         notebook = colab / NOTEBOOK_NAME
         notebook.write_bytes((served / "colab" / NOTEBOOK_NAME).read_bytes())
         run = _run(student_python, "-c", EXECUTE, str(notebook), cwd=colab,
-                   env={"NETVIS_DATA_DIR": "", "NETVIS_DATA_MIRROR": MIRROR})
+                   env={"NETVIS_DATA_DIR": "", "NETVIS_DATA_MIRROR": data_mirror})
         assert run.returncode == 0, run.stderr[-3000:]
     finally:
         server.shutdown()
