@@ -101,9 +101,10 @@ def graded(submissions, tmp_path_factory):
     def graders():
         return _batch(root, tmp / "batch"), _gradescope(root, tmp)
 
+    halves = students[0::2], students[1::2]
     with concurrent.futures.ThreadPoolExecutor(5) as pool:
-        courses = [pool.submit(_nbgrader, root, tmp / f"course{k}", students[k::2]) for k in (0, 1)]
-        own = [pool.submit(own_test_cells, students[k::2]) for k in (1, 0)]
+        courses = [pool.submit(_nbgrader, root, tmp / f"course{k}", half) for k, half in enumerate(halves)]
+        own = [pool.submit(own_test_cells, half) for half in reversed(halves)]
         batch, gradescope_scores = pool.submit(graders).result()
         return {"batch": batch, "nbgrader": {s: p for half in courses for s, p in half.result().items()},
                 "gradescope": gradescope_scores, "own test cells": {s: p for half in own for s, p in half.result().items()}}
