@@ -1,6 +1,8 @@
 """The fork server: every check of the assignment, the feedback pictures included, gets its worker
 in one sandbox, and a request it cannot carry whole is refused, never served in part."""
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -56,3 +58,28 @@ def test_the_server_asks_glibc_for_huge_pages_and_keeps_its_own_environment():
                    open(f"/proc/{server.proc.pid}/environ").read().split("\0") if "=" in item)
     assert environ["GLIBC_TUNABLES"] == HUGE_PAGES == "glibc.malloc.hugetlb=1"
     assert environ["OMP_NUM_THREADS"] == "1" and "NETVIS_DATA_MIRROR" not in environ
+
+
+def test_settling_into_huge_pages_keeps_the_memory_and_backs_it_with_huge_pages():
+    """The fork server's anonymous memory moves into transparent huge pages (cheaper forks), where
+    the kernel offers them on request; its contents are the same afterwards."""
+    script = """
+import hashlib
+from autograder.forkserver import _settle_into_huge_pages
+def huge_kb():
+    return next(int(line.split()[1]) for line in open("/proc/self/smaps_rollup") if line.startswith("AnonHugePages:"))
+data = bytearray(b"\\x5a" * (64 << 20))
+data[::4096] = bytes(range(256)) * (len(data[::4096]) // 256)
+digest, before = hashlib.sha256(data).hexdigest(), huge_kb()
+_settle_into_huge_pages()
+print(before, huge_kb(), digest == hashlib.sha256(data).hexdigest())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env=dict(os.environ, GLIBC_TUNABLES=""))
+    before, after, same = done.stdout.split()
+    assert same == "True"
+    thp = open("/sys/kernel/mm/transparent_hugepage/enabled").read()
+    if "[never]" not in thp and tuple(map(int, os.uname().release.split(".")[:2])) >= (6, 1):
+        assert int(after) >= int(before) + (48 << 10), (before, after)  # most of the 64 MB
+    else:
+        assert int(after) >= int(before)
