@@ -59,8 +59,11 @@ def _settle_into_huge_pages() -> None:
 
     libc = ctypes.CDLL(None, use_errno=True)
     libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    with open("/proc/self/maps") as maps:
-        regions = [line.split() for line in maps]
+    try:
+        with open("/proc/self/maps") as maps:
+            regions = [line.split() for line in maps]
+    except OSError:  # no /proc: the forks cost what they cost
+        return
     for fields in regions:
         private_anonymous = fields[1] == "rw-p" and (len(fields) == 5 or fields[5] == "[heap]")
         if not private_anonymous:
