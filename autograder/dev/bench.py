@@ -149,13 +149,18 @@ def bench_grading_latency(pairs: int = 3, warm_repeats: int = 3) -> list:
     middle = sorted(results, key=lambda r: r.seconds)[len(results) // 2]
     BREAKDOWNS["warm grader, one submission"] = format_breakdown(middle.timings, wall=middle.seconds)
     spread = f"nbgrader: {min(anchors):.1f} to {max(anchors):.1f} s"
-    return [_row("grading one submission, cold command, first on a machine", first, "s", "nbgrader autograde",
-                 anchor, speedup=True, note="starts Python and torch, self-tests the sandbox"),
-            _row("grading one submission, cold command", statistics.median(cold), "s", "nbgrader autograde",
+    cold_median, warm_median = statistics.median(cold), statistics.median(warm)
+    # The first check on a machine also proves the sandbox (beside the student's grading): that
+    # proof is one more grading of the solution, so it may cost at most one warm grading more.
+    return [_row("grading one submission, cold command, first on a machine", first, "s",
+                 "cold command + one warm grading", cold_median + warm_median, speedup=False, goal=1.0,
+                 note=f"starts Python and torch, self-tests the sandbox (once per machine and kit); "
+                      f"{anchor / first:.2f}x nbgrader autograde"),
+            _row("grading one submission, cold command", cold_median, "s", "nbgrader autograde",
                  anchor, speedup=True, goal=3.0, ratio=cold_ratio,
                  note=f"starts Python and torch; the self-test's verdict is remembered; median of {pairs} "
                       f"pairs' ratios ({spread})"),
-            _row("grading one submission, warm grader", statistics.median(warm), "s", "nbgrader autograde", anchor,
+            _row("grading one submission, warm grader", warm_median, "s", "nbgrader autograde", anchor,
                  speedup=True, goal=6.0, ratio=warm_ratio,
                  note=f"per submission once the grader runs, as in a batch; median of {pairs} pairs' ratios, "
                       f"each against the median of {warm_repeats} gradings; {cores:.2f} of {os.cpu_count()} "
@@ -225,16 +230,18 @@ def _row(name, value, unit, anchor, anchor_value, speedup=True, goal=None, note=
     met = None if goal is None or ratio is None else (ratio >= goal if speedup or rate else ratio <= goal)
     return {"name": name, "value": round(value, 4), "unit": unit, "anchor": anchor,
             "anchor_value": None if anchor_value is None else round(anchor_value, 4),
-            "ratio": None if ratio is None else round(ratio, 3), "goal": goal, "met": met, "note": note}
+            "ratio": None if ratio is None else round(ratio, 3), "goal": goal,
+            "goal_is": "at most" if goal is not None and not (speedup or rate) else "at least", "met": met, "note": note}
 
 
 def format_table(rows: list) -> str:
-    lines = [f"{'measurement':<48}{'value':>10}  {'anchor':<29}{'anchor value':>13}{'ratio':>8}  goal  note"]
+    lines = [f"{'measurement':<48}{'value':>10}    {'anchor':<29}{'anchor value':>13}{'ratio':>8}  goal         note"]
     for r in rows:
         anchor = "" if r["anchor_value"] is None else f"{r['anchor_value']:.3g} {r['unit']}"
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}x"
-        goal = "" if r["goal"] is None else f"{r['goal']:g}x {'met' if r['met'] else 'MISSED'}"
-        lines.append(f"{r['name']:<48}{r['value']:>8.3g} {r['unit']:<3}{(r['anchor'] or ''):<29}{anchor:>13}"
+        bound = "<=" if r.get("goal_is") == "at most" else ">="
+        goal = "" if r["goal"] is None else f"{bound}{r['goal']:g}x {'met' if r['met'] else 'MISSED'}"
+        lines.append(f"{r['name']:<48}{r['value']:>8.3g} {r['unit']:<5}{(r['anchor'] or ''):<29}{anchor:>13}"
                      f"{ratio:>8}  {goal}  {r['note']}")
     return "\n".join(lines)
 
