@@ -3,7 +3,6 @@
 The fast tier: each variant's functions, checked in this process (public and hidden cases). The
 notebooks themselves, run cell by cell in every way of grading, are in test_grading_ways.
 """
-import functools
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,8 @@ BUGS = sorted(CORPUS.glob("*.py"))
 NO_WORK = sorted((CORPUS / "no_work").glob("*.py"))
 
 
-@functools.lru_cache(maxsize=None)
 def _verdicts(path):
-    """(the variant, its verdicts), computed once per variant for every test that reads them."""
+    """(the variant, its verdicts): every check, public and hidden cases, in this process."""
     variant = read_variant(path)
     student = InProcessStudent(functions_namespace(variant))
     return variant, [run_check(check, student) for check in CHECKS]

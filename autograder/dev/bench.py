@@ -239,7 +239,7 @@ def format_table(rows: list) -> str:
     for r in rows:
         anchor = "" if r["anchor_value"] is None else f"{r['anchor_value']:.3g} {r['unit']}"
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}x"
-        bound = "<=" if r.get("goal_is") == "at most" else ">="
+        bound = "<=" if r["goal_is"] == "at most" else ">="
         goal = "" if r["goal"] is None else f"{bound}{r['goal']:g}x {'met' if r['met'] else 'MISSED'}"
         lines.append(f"{r['name']:<48}{r['value']:>8.3g} {r['unit']:<5}{(r['anchor'] or ''):<29}{anchor:>13}"
                      f"{ratio:>8}  {goal}  {r['note']}")
