@@ -17,8 +17,12 @@ from netvis.checks.tiny import make_images, make_tiny_model
 from .references import load, save
 from .solution import solution_namespace
 
-FOOLING_PAIRS = [(1, 821), (11, 443)]
-"""(validation image index, target class): 7 steps each for the solution, so that the checks stay fast."""
+FOOLING_PAIRS = [(1, 821)]
+"""(validation image index, target class) of ``fools``' hidden case: 7 steps for the solution. One
+hidden pair beside the public one (image 0, class 6): a loop written for the public case alone
+(its target hard-coded, a stored image) already fails it, and the steps are checked on the TinyNet
+trajectories. A second pair, (11, 443), cost 8% of a warm grading's CPU (8.8 to 8.2 CPU-s,
+medians of alternating runs) and caught no bug of the corpus that the first one did not."""
 FOOLING_TRAJECTORIES = [(33, 8), (30, 1), (31, 6), (30, 8)]
 """(TinyNet seed, target) of the trajectory checks: the solution takes 0 (X already fools the model), 5, 32
 and 78 steps (tests/test_checks.py asserts the ranges)."""

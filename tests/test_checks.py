@@ -1,9 +1,10 @@
 """The check registry and the objectives it shares with the reference generator."""
+import pytest
 import torch
 
 from autograder import hidden
 from autograder.solution import solution_namespace
-from netvis.checks import CHECKS, PARTS, STUDENT_FUNCTIONS, Call, fooling, is_extra_credit, objectives, run_check
+from netvis.checks import CHECKS, PARTS, STUDENT_FUNCTIONS, Call, CheckFailed, fooling, is_extra_credit, objectives, run_check
 from netvis.checks.student import call_function
 from netvis.checks.tiny import make_images, make_tiny_model
 
@@ -53,6 +54,29 @@ def test_fooling_cases_take_the_reference_steps_stored_beside_them():
     assert steps[0] == 0 and 1 <= steps[1] <= 10 and 25 <= steps[2] <= 35 and 60 <= steps[3] <= 95, steps
     for case in hidden.hidden_cases("make_fooling_image-within_budget") + fooling.PUBLIC_CASES[fooling.within_budget]:
         assert case["unreachable"] and hidden.reference_steps(solution, case) == fooling.MAX_ITERATIONS
+
+
+def test_the_hidden_real_image_catches_a_loop_written_for_the_public_target():
+    """``fools`` keeps one hidden real pair (autograder.hidden.FOOLING_PAIRS): a loop with the demo's
+    class 6 copied in for target_y passes the public case and fails that one."""
+    def make_fooling_image(X, target_y, model):
+        X_fooling = X.clone().requires_grad_()
+        for _ in range(100):
+            scores = model(X_fooling)
+            if scores.argmax(dim=1).item() == 6:
+                break
+            scores[0, 6].backward()
+            with torch.no_grad():
+                X_fooling += X_fooling.grad / X_fooling.grad.norm()
+                X_fooling.grad.zero_()
+        return X_fooling.detach()
+
+    namespace = {"make_fooling_image": make_fooling_image}
+    run_check("make_fooling_image-fools", namespace)
+    hidden_cases = hidden.hidden_cases("make_fooling_image-fools")
+    assert hidden_cases and all(case["target"] != 6 for case in hidden_cases)
+    with pytest.raises(CheckFailed, match="not as the target"):
+        run_check("make_fooling_image-fools", namespace, cases=hidden_cases)
 
 
 def test_forward_passes_are_recorded_and_the_hook_removed_before_the_report():
