@@ -5,6 +5,7 @@ grader. Only None, bools, numbers, strings, lists, tuples, string-keyed dicts an
 few plain dtypes cross; models cross in one direction only (grader to child) as an
 architecture name plus a state dict.
 """
+import itertools
 import json
 import math
 
@@ -143,7 +144,11 @@ def _tensor(o, blobs) -> torch.Tensor:
 def _model(o, state) -> nn.Module:
     if o["__model__"] not in ARCHITECTURES or o.get("dtype") not in DTYPES:
         raise WireError(f"unknown model {o['__model__']}")
-    model = ARCHITECTURES[o["__model__"]]().to(DTYPES[o["dtype"]])
-    model.load_state_dict(state)
+    with torch.device("meta"):  # no initialisation to throw away, and the global RNG left as it was
+        model = ARCHITECTURES[o["__model__"]]()
+    model.load_state_dict(state, assign=True)
+    if any(t.is_meta for t in itertools.chain(model.parameters(), model.buffers())):
+        raise WireError(f"the state of {o['__model__']} leaves tensors unset")
+    model.to(DTYPES[o["dtype"]])
     model.requires_grad_(bool(o["requires_grad"]))
     return model.train(bool(o["training"]))

@@ -30,6 +30,23 @@ def test_models_cross_only_towards_the_sandbox():
         wire.decode(data)  # the grader never builds a model from what a sandbox sends
 
 
+def test_a_model_is_built_from_its_state_alone_and_leaves_the_global_rng_as_it_was():
+    """The worker builds the model on the meta device and takes the sent tensors as its own: no
+    initialisation whose random draws a student's call would then not see (as in-process, where the
+    model is a copy), and its parameters are the sent ones, with the sent dtype and requires_grad."""
+    model = make_tiny_model(5, frozen=False, dtype=torch.float64)
+    data = wire.encode({"model": model})
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    copy = wire.decode(data, allow_models=True)["model"]
+    assert torch.equal(torch.rand(3), expected)
+    params = list(copy.parameters())
+    assert all(p.dtype == torch.float64 and p.requires_grad and not p.is_meta for p in params)
+    assert all(torch.equal(a, b) for a, b in zip(params, model.parameters()))
+    assert not copy.training
+
+
 def test_values_that_cannot_cross_stand_in_as_unsupported():
     back = wire.decode(wire.encode({"value": object(), "t": torch.zeros(2, dtype=torch.complex64)}))
     assert isinstance(back["value"], wire.Unsupported) and isinstance(back["t"], wire.Unsupported)
