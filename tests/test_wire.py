@@ -8,7 +8,7 @@ import torch
 
 from autograder import wire
 from autograder.framing import LENGTH
-from netvis.checks.tiny import make_tiny_model
+from netvis.checks.tiny import TinyNet, make_tiny_model
 
 
 def test_round_trip_keeps_values_dtypes_and_nesting():
@@ -45,6 +45,20 @@ def test_a_model_is_built_from_its_state_alone_and_leaves_the_global_rng_as_it_w
     assert all(p.dtype == torch.float64 and p.requires_grad and not p.is_meta for p in params)
     assert all(torch.equal(a, b) for a, b in zip(params, model.parameters()))
     assert not copy.training
+
+
+def test_a_model_whose_state_leaves_a_tensor_unset_is_refused(monkeypatch):
+    """A tensor that the state dict does not hold (a non-persistent buffer) would stay on the meta
+    device: that architecture cannot cross, and decoding says so instead of failing in the call."""
+    class WithScale(TinyNet):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("scale", torch.ones(1), persistent=False)
+
+    data = wire.encode({"model": make_tiny_model(3)})
+    monkeypatch.setitem(wire.ARCHITECTURES, "tiny", WithScale)
+    with pytest.raises(wire.WireError, match="leaves tensors unset"):
+        wire.decode(data, allow_models=True)
 
 
 def test_values_that_cannot_cross_stand_in_as_unsupported():
