@@ -9,6 +9,40 @@ torch.set_num_threads(1)
 
 import netvis
 
+HEAVY = ("test_adversarial.py", "test_grading_ways.py")
+"""Modules that each run four to six gradings or kernels at once: one pytest-xdist worker runs them
+one after the other, first (the two at the same time would want about as much memory as a 24 GiB
+machine has, and each keeps both cores busy on its own)."""
+SPREAD = ("test_corpus.py",)
+"""Modules of independent tests, handed to the workers one test at a time (as ``--dist load``)."""
+
+
+def pytest_collection_modifyitems(items):
+    """The heavy modules first, then the other slow tests, the spread ones last: pytest-xdist hands out
+    modules in this order (``--no-loadscope-reorder``), so the longest start first and the short ones
+    fill in at the end. The sort is stable: a module's tests keep their order."""
+    def rank(item):
+        name = item.path.name
+        return 0 if name in HEAVY else 1 if item.get_closest_marker("slow") else 3 if name in SPREAD else 2
+    items.sort(key=rank)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With ``--dist loadscope`` (as ``make test`` runs): a module's tests (classes included) go to one worker, so its
+    module fixtures (a graded corpus, a JupyterLab server) are built once; the heavy modules share one
+    scope; the spread modules' tests go one by one."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            name = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+            return "heavy modules" if name in HEAVY else nodeid if name in SPREAD else nodeid.split("::", 1)[0]
+
+    return ModuleScheduling(config, log)
+
 
 @pytest.fixture(scope="session")
 def imagenet():

@@ -33,6 +33,10 @@ USERS = {"root without any capability": "unmapped", "root without CAP_SYS_ADMIN"
 """How the sandbox's user shows in results.json in each setting."""
 
 GRADER = Path(__file__).parent / "grade_and_find_strays.py"
+BUDGETS = ["--timeout", "8", "--cell-timeout", "5"]
+"""Seconds of a worker's own CPU time per check and per cell. The attacks that loop, glob the whole
+file system or flood spend them all, so they set this module's length; the honest student's largest
+check takes about 1.5 s of its own (the two real-image ascents), 3 s on a slow hour."""
 
 
 @dataclass
@@ -78,7 +82,7 @@ def graded(tmp_path_factory) -> dict:
         attacks = ADVERSARIAL if number == 0 else [p for p in ADVERSARIAL if p.stem in ON_PROCESSES]
         submissions, out = _class(root / f"class{number}", attacks), root / f"out{number}"
         command = [*prefix, sys.executable, str(GRADER), "grade", str(submissions), "--out", str(out),
-                   "--workers", "4" if number == 0 else "2", "--timeout", "15", "--cell-timeout", "10"]
+                   "--workers", "4" if number == 0 else "2", *BUDGETS]
         runs[setting] = out, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     batches = {}
     for setting, (out, run) in runs.items():
