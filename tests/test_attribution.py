@@ -175,3 +175,27 @@ def test_a_wrapped_tuple_model_crosses_the_wire_and_nothing_else_of_its_kind():
     assert isinstance(back, ScoresOnly) and back.training and torch.equal(back.eval()(X), model.eval()(X))
     with pytest.raises(WireError):
         encode(ScoresOnly(torch.nn.Linear(2, 2)))
+
+
+def test_public_references_are_computed_once_per_process_and_hidden_ones_each_time(monkeypatch):
+    """The reference of a public case (seeds and sizes) is the same for every student: a grader
+    computes it for its first submission only. A case that carries its tensors is never remembered."""
+    from netvis.checks import InProcessStudent
+
+    computed = []
+    real = attribution.reference
+    monkeypatch.setattr(attribution, "reference", lambda *a, **k: computed.append(a[0]) or real(*a, **k))
+    monkeypatch.setattr(attribution, "_PUBLIC_REFERENCES", {})
+    student = InProcessStudent(solution_namespace())
+    public = attribution.PUBLIC_CASES[attribution.SMOOTH][attribution.values]
+    for _ in range(2):
+        attribution.values(attribution.SMOOTH, student, public)
+    assert computed == [attribution.SMOOTH] * len(public)
+
+    case = dict(public[0], function=attribution.SMOOTH)
+    model, (X, y, extra) = attribution.case_model(case), attribution.case_inputs(case)
+    carried = dict(case, X=X, y=y)
+    first = attribution.case_reference(carried, model, X, y, extra)
+    attribution.case_reference(carried, model, X, y, extra)
+    assert len(computed) == len(public) + 2
+    assert torch.equal(first, attribution.case_reference(case, model, X, y, extra))  # the remembered one
