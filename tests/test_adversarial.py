@@ -36,7 +36,7 @@ GRADER = Path(__file__).parent / "grade_and_find_strays.py"
 BUDGETS = ["--timeout", "8", "--cell-timeout", "5"]
 """Seconds of a worker's own CPU time per check and per cell. The attacks that loop, glob the whole
 file system or flood spend them all, so they set this module's length; the honest student's largest
-check takes about 1.5 s of its own (the two real-image ascents), 3 s on a slow hour."""
+check, ``fools`` with its two real-image ascents, took 0.9 s of its own on a loaded machine."""
 
 
 @dataclass
