@@ -38,8 +38,9 @@ def pytest_xdist_make_scheduler(config, log):
 
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid):
-            name = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
-            return "heavy modules" if name in HEAVY else nodeid if name in SPREAD else nodeid.split("::", 1)[0]
+            module = nodeid.split("::", 1)[0]
+            name = module.rsplit("/", 1)[-1]
+            return "heavy modules" if name in HEAVY else nodeid if name in SPREAD else module
 
     return ModuleScheduling(config, log)
 

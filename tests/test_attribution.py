@@ -194,8 +194,9 @@ def test_public_references_are_computed_once_per_process_and_hidden_ones_each_ti
 
     case = dict(public[0], function=attribution.SMOOTH)
     model, (X, y, extra) = attribution.case_model(case), attribution.case_inputs(case)
-    carried = dict(case, X=X, y=y)
+    carried, noisy = dict(case, X=X, y=y), dict(case, noise=extra[0])  # tensors hash by identity: never keys
     first = attribution.case_reference(carried, model, X, y, extra)
-    attribution.case_reference(carried, model, X, y, extra)
-    assert len(computed) == len(public) + 2
+    for carrying in (carried, noisy, noisy):
+        attribution.case_reference(carrying, model, X, y, extra)
+    assert len(computed) == len(public) + 4
     assert torch.equal(first, attribution.case_reference(case, model, X, y, extra))  # the remembered one
