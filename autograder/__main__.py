@@ -33,10 +33,15 @@ import time
 from pathlib import Path
 
 from . import config
+from .modes import CHOICES
 
 GRADING_COMMANDS = {"grade", "check", "gradescope-run", "self-test"}
 """The commands that run student code, through the sandbox's fork server."""
 REFUSED = 3
+
+
+def _isolation(args) -> str:
+    return "none" if args.no_isolation else args.isolation
 
 
 def _limits(args) -> dict:
@@ -51,7 +56,7 @@ def _grade(args) -> int:
         print(f"error: {args.submissions} is not a folder of student folders", file=sys.stderr)
         return 2
     results, errors = grade_directory(args.submissions, args.out, workers=args.workers, shard=args.shard,
-                                      isolate=not args.no_isolation, **_limits(args))
+                                      isolate=_isolation(args), **_limits(args))
     print(grade_table(results))
     print(f"\ngrades: {args.out / 'grades.csv'}; feedback: {args.out}/<student>/feedback.html and results.json")
     if errors:
@@ -74,7 +79,7 @@ def _check(args) -> int:
     from .selftest import grade_one_after_self_test
 
     age, start = _process_age(), time.perf_counter()
-    result = grade_one_after_self_test(args.notebook, args.notebook.stem, not args.no_isolation, **_limits(args))
+    result = grade_one_after_self_test(args.notebook, args.notebook.stem, _isolation(args), **_limits(args))
     for number, error in result.notebook_errors.items():
         print(f"cell {number} raised: {error.splitlines()[-1]}")
     for check in result.checks:
@@ -102,8 +107,13 @@ def _process_age() -> float:
 
 def _gradescope_run(args) -> int:
     from .gradescope import run
+    from .selftest import SelfTestFailed
 
-    score = run(args.submission, args.results, isolate=not args.no_isolation, **_limits(args))
+    try:
+        score = run(args.submission, args.results, isolate=_isolation(args), **_limits(args))
+    except SelfTestFailed as err:  # results.json tells the student and the instructor; Gradescope shows it
+        print(f"error: {err}", file=sys.stderr)
+        return 0
     print(f"score {score:g}; results in {args.results}")
     return 0
 
@@ -111,7 +121,7 @@ def _gradescope_run(args) -> int:
 def _self_test(args) -> int:
     from .selftest import self_test
 
-    report = self_test(not args.no_isolation, **_limits(args))
+    report = self_test(_isolation(args), **_limits(args))
     print(f"self-test passed: the solution gets full marks in this sandbox (isolation: {report.get('mode')})")
     return 0
 
@@ -194,8 +204,11 @@ def _add_grading_options(parser) -> None:
                         help=f"seconds per notebook cell, of its own time (default {config.CELL_TIMEOUT_S:g})")
     parser.add_argument("--budget", type=float, default=config.SUBMISSION_TIMEOUT_S,
                         help=f"wall-clock seconds per submission, all included (default {config.SUBMISSION_TIMEOUT_S:g})")
-    parser.add_argument("--no-isolation", action="store_true",
-                        help="run student code without a sandbox (only for code you trust)")
+    parser.add_argument("--isolation", choices=CHOICES, default=os.environ.get("NETVIS_ISOLATION", "auto"),
+                        help="how student code is isolated: the strongest mode this machine allows (auto, the "
+                             "default), or exactly one: namespaces, uid (root without namespaces), landlock (a user "
+                             "without namespaces), none (only for code you trust); see docs/security.md")
+    parser.add_argument("--no-isolation", action="store_true", help="the same as --isolation none")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -225,27 +238,49 @@ def _parser() -> argparse.ArgumentParser:
     student = commands.add_parser("student-bundle", help="write the student zip (and the Colab notebook)")
     student.add_argument("--out", type=Path, default=Path("build/netvis_student.zip"))
     student.add_argument("--url", default="", help="where students (Colab) will download the zip from")
+    protect = commands.add_parser("protect", help="make the grader's files unreadable to other users "
+                                                  "(for the uid mode where Landlock is missing)")
+    protect.add_argument("paths", type=Path, nargs="*", metavar="FOLDER",
+                         help="more folders to close (submissions, output); the kit's own are always closed")
     for name in ("references", "release", "answer-key", "examples", "bench"):
         commands.add_parser(name)
     return parser
 
 
-HANDLERS = {"self-test": _self_test, "grade": _grade, "merge": _merge, "check": _check, "gradescope-run": _gradescope_run,
+def _protect(args) -> int:
+    from .protect import protect
+
+    for line in protect(args.paths):
+        print(line)
+    return 0
+
+
+HANDLERS = {"protect": _protect, "self-test": _self_test, "grade": _grade, "merge": _merge, "check": _check, "gradescope-run": _gradescope_run,
             "references": _references, "release": _release, "answer-key": _answer_key,
             "gradescope-bundle": _gradescope_bundle, "student-bundle": _student_bundle, "examples": _examples, "bench": _bench}
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    if args.command in GRADING_COMMANDS:
-        from .forkserver import ForkServer
-
-        ForkServer.prestart()  # it imports torch while this process does
-    from .selftest import SelfTestFailed
+    from .scratch import NoTemporaryFolder
 
     try:
-        return HANDLERS[args.command](args)
-    except SelfTestFailed as err:
+        if args.command in GRADING_COMMANDS:
+            from .forkserver import ForkServer
+            from .scratch import cache_environment
+
+            for name, value in cache_environment().items():  # torch's and matplotlib's caches: not in $TMPDIR
+                os.environ.setdefault(name, value)
+
+            ForkServer.prestart()  # it imports torch while this process does
+        from .selftest import SelfTestFailed
+
+        try:
+            return HANDLERS[args.command](args)
+        except SelfTestFailed as err:
+            print(f"error: {err}", file=sys.stderr)
+            return REFUSED
+    except NoTemporaryFolder as err:
         print(f"error: {err}", file=sys.stderr)
         return REFUSED
 
@@ -256,6 +291,9 @@ def _exit_now(status: int) -> None:
     The fork server sees its control socket close and ends itself."""
     import logging
 
+    from .scratch import cleanup
+
+    cleanup()  # atexit does not run under os._exit
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

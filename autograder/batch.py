@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from .config import NOTEBOOK_NAME
 from .files import remove_stale_temporaries
+from . import config
 from .grading import grade_notebook
 from .references import load as load_references
 from .reports import read_results, write_grades, write_student
@@ -52,8 +53,10 @@ def grade_directory(submissions_dir: Path, out_dir: Path, workers: int = 1, shar
     ``grade_notebook``'s time limits.
     """
     submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
-    proof = BackgroundSelfTest(isolate, **limits)
     out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.chmod(out_dir.stat().st_mode & ~0o007)  # grades are nobody else's business (nor a sandbox's)
+    config.GRADER_ONLY_PATHS.extend(p.resolve() for p in (submissions_dir, out_dir))
+    proof = BackgroundSelfTest(isolate, **limits)
     remove_stale_temporaries(out_dir)
     references = load_references()["manifest"]["fingerprint"]
     todo = [s for s in students_in(submissions_dir, shard)

@@ -13,6 +13,11 @@ COURSE_DIR = KIT_ROOT / "autograder" / "course"
 ASSIGNMENT_ID = "netvis"
 
 REFERENCES_DIR = Path(os.environ.get("NETVIS_REFERENCES_DIR") or KIT_ROOT / "build" / "references")
+GRADER_ONLY_PATHS = []
+"""Folders of the grader's that a sandbox must not read, besides the kit (the submissions and
+output folders of a batch, Gradescope's results): each sandbox proves it cannot before it runs
+anything, which without namespaces or Landlock means they must be unreadable to other users."""
+
 REFERENCES_TARGET = "make references"
 """The command that regenerates the reference tensors; errors about them name it."""
 

@@ -11,9 +11,9 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 
+from . import scratch
 from .framing import read_exactly
 
 FD_VARIABLE = "NETVIS_FORKSERVER_FD"
@@ -24,7 +24,7 @@ import, and the init forks a worker per check: a fork copies one page-table entr
 instead of 512 (the init's 30 forks of one submission: 1.55 s before, 1.18 s after)."""
 MADV_HUGEPAGE, MADV_COLLAPSE, HUGE_PAGE = 14, 25, 1 << 21
 MAX_FDS = 253
-"""Linux's SCM_MAX_FD: the most descriptors one message can carry (3 + 2 per check; see ``spawn``)."""
+"""Linux's SCM_MAX_FD: the most descriptors one message can carry (4 + 2 per check; see ``spawn``)."""
 
 
 def _warm_up() -> None:
@@ -77,7 +77,8 @@ def _settle_into_huge_pages() -> None:
 
 def _serve_forks(control: socket.socket) -> None:
     """Fork a keeper per request until EOF. A request carries the sandbox's descriptors: its main
-    socket, the read end of its control pipe, the write end of the init's output pipe, then a
+    socket, the read end of its control pipe, the write end of the init's output pipe, the write
+    end of its swept pipe (closed when the keeper ends), then a
     socket and the write end of an output pipe per worker. The reply is the keeper's pid."""
     import signal
 
@@ -105,12 +106,12 @@ def _serve_forks(control: socket.socket) -> None:
                 control.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 os.setsid()
-                main, control_read, output, *rest = fds
+                main, control_read, output, swept, *rest = fds
                 os.dup2(output, 1)
                 os.dup2(output, 2)
                 os.close(output)
                 workers = [(socket.socket(fileno=sock), out) for sock, out in zip(rest[::2], rest[1::2])]
-                keeper_main(socket.socket(fileno=main), control_read, workers)
+                keeper_main(socket.socket(fileno=main), control_read, swept, workers)
             finally:
                 os._exit(0)
         for fd in fds:
@@ -125,17 +126,18 @@ class ForkServer:
     _lock = threading.Lock()
 
     def __init__(self):
+        folder = str(scratch.base())  # its caches and temporary files too: nothing in the shared folder
         self.control, theirs = socket.socketpair()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), FD_VARIABLE: str(theirs.fileno()),
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
-               "PYTHONUNBUFFERED": "1", "TQDM_DISABLE": "1", "MPLBACKEND": "Agg", "HOME": tempfile.gettempdir(),
-               "GLIBC_TUNABLES": HUGE_PAGES}
+               "PYTHONUNBUFFERED": "1", "TQDM_DISABLE": "1", "MPLBACKEND": "Agg", "HOME": folder, "TMPDIR": folder,
+               "GLIBC_TUNABLES": HUGE_PAGES, **scratch.cache_environment()}
         for name in ("PYTHONPATH", "NETVIS_DATA_DIR"):  # e.g. the Gradescope bundle's own tree
             if name in os.environ:
                 env[name] = os.environ[name]
         self.proc = subprocess.Popen([sys.executable, *_interpreter_flags(), "-m", "autograder.forkserver"],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     pass_fds=[theirs.fileno()], env=env, cwd=tempfile.gettempdir())
+                                     pass_fds=[theirs.fileno()], env=env, cwd=folder)
         theirs.close()
 
     @classmethod

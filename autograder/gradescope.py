@@ -13,6 +13,7 @@ from pathlib import Path
 
 from netvis.config import data_dir
 
+from . import config
 from .config import KIT_ROOT, NOTEBOOK_NAME, REFERENCES_DIR
 from .files import atomic_write, atomic_write_text
 
@@ -22,24 +23,31 @@ set -euo pipefail
 cd /autograder/source
 python3 -m pip install --quiet -r requirements.txt
 python3 -m pip install --quiet --no-deps -e .
+export NETVIS_DATA_DIR=/autograder/source/datasets NETVIS_REFERENCES_DIR=/autograder/source/build/references
+# Student code may run as another uid here (the "uid" isolation mode): close the solution, the
+# references and the grader to other users; the helpers and the data stay readable.
+python3 -m autograder protect
 # Prove the sandbox once here: a run whose machine matches (kernel, capabilities, uid map, ...)
 # then remembers the verdict instead of grading the solution again; any other run proves it anew.
-export NETVIS_DATA_DIR=/autograder/source/datasets NETVIS_REFERENCES_DIR=/autograder/source/build/references
 python3 -m autograder self-test || echo "setup: the self-test did not pass here; every run will prove the sandbox itself"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this for every submission.
+# Gradescope runs this for every submission. The isolation is the strongest this machine allows
+# (--isolation auto); where none is possible, results.json says so and grades nobody.
 set -euo pipefail
 root=${AUTOGRADER_ROOT:-/autograder}
 cd "$root/source"
 export NETVIS_DATA_DIR="$root/source/datasets" NETVIS_REFERENCES_DIR="$root/source/build/references"
 mkdir -p "$root/results"
-# Set NETVIS_GRADE_OPTIONS=--no-isolation only if this image forbids user namespaces and you accept
-# running student code unsandboxed (see the README's threat model); without a sandbox that passes
-# its self-test the runner refuses, and Gradescope shows "autograder failed", not a grade.
+chmod 700 "$root/results"
 python3 -m autograder gradescope-run --submission "$root/submission" --results "$root/results/results.json" ${NETVIS_GRADE_OPTIONS:-}
 """
+
+REFUSED_OUTPUT = (
+    "The autograder could not run safely on this machine, so your notebook was not graded. This is not "
+    "your fault and says nothing about your work: your instructor has been told, and your submission "
+    "will be graded once it is fixed. You do not need to submit again.")
 
 BUNDLE_LEAVES_OUT = {"course", "dev"}
 """The nbgrader course and the developer tools stay out of the bundle."""
@@ -79,15 +87,31 @@ def _write_zip(stream) -> None:
                 bundle.write(path, f"datasets/{path.name}")
 
 
-def run(submission_dir: Path, results_path: Path, isolate: bool = True, **limits) -> float:
+def run(submission_dir: Path, results_path: Path, isolate="auto", **limits) -> float:
     """Grade the notebook in ``submission_dir`` after the self-test; write Gradescope's results.json;
-    return the score. Raises SelfTestFailed (and writes nothing) where the sandbox fails its self-test."""
+    return the score. Where the sandbox cannot be had or fails its self-test, results.json tells the
+    student it is not their fault and the instructor what to change, and SelfTestFailed is raised."""
     from .reports import gradescope_results
-    from .selftest import grade_one_after_self_test
+    from .selftest import SelfTestFailed, grade_one_after_self_test
 
+    config.GRADER_ONLY_PATHS.append(Path(results_path).parent)
     notebooks = sorted(Path(submission_dir).rglob("*.ipynb"))
     named = [p for p in notebooks if p.name == NOTEBOOK_NAME]
     notebook = (named or notebooks or [Path(submission_dir) / NOTEBOOK_NAME])[0]
-    result = grade_one_after_self_test(notebook, "submission", isolate, **limits)
+    try:
+        result = grade_one_after_self_test(notebook, "submission", isolate, **limits)
+    except SelfTestFailed as err:
+        atomic_write_text(Path(results_path), json.dumps(refused_results(str(err)), indent=1))
+        raise
     atomic_write_text(Path(results_path), json.dumps(gradescope_results(result), indent=1))
     return result.score
+
+
+def refused_results(reason: str) -> dict:
+    """results.json where nothing could be graded safely: no score, a message for the student, and
+    the reason (what to change) for the instructor only."""
+    return {"output": REFUSED_OUTPUT, "visibility": "visible", "stdout_visibility": "hidden",
+            "tests": [{"name": "Instructor: the autograder refused to run student code", "score": 0, "max_score": 0,
+                       "output": f"{reason}\nChange the machine as it says, then regrade all submissions.",
+                       "visibility": "hidden"}],
+            "extra_data": {"refused": True, "reason": reason}}

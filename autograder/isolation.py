@@ -11,17 +11,18 @@ The user mapping depends on who grades: an ordinary user maps its own uid; root 
 its own per sandbox (a helper outside the namespace writes the map, as newuidmap does); root
 without CAP_SETUID cannot map any uid and runs unmapped, where nothing can be written.
 """
-import atexit
 import ctypes
+import errno as errno_module
 import os
 import platform
 import resource
-import shutil
 import site
 import socket
 import sys
 import sysconfig
 import tempfile
+
+from . import scratch
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
@@ -43,11 +44,15 @@ _libc = ctypes.CDLL(None, use_errno=True)
 class IsolationError(OSError):
     """A step of building the sandbox failed; the message names the step and the system's reason."""
 
+    step = ""
+
 
 def _check(result: int, step: str) -> None:
     if result != 0:
         errno = ctypes.get_errno()
-        raise IsolationError(errno, f"{step} failed: {os.strerror(errno)}")
+        error = IsolationError(errno, f"{step} failed: {os.strerror(errno)}")
+        error.step = step
+        raise error
 
 
 def _mount(source, target: str, fstype, flags: int, data=None) -> None:
@@ -102,8 +107,7 @@ def prepare_root(binds: list) -> str:
     """An empty skeleton holding a mount point for every bind (made once per grader process)."""
     key = tuple(binds)
     if key not in _ROOTS:
-        root = tempfile.mkdtemp(prefix="netvis-root-")
-        atexit.register(shutil.rmtree, root, True)
+        root = tempfile.mkdtemp(prefix="root-", dir=scratch.base())
         targets = [target for _, target in binds]
         for path in targets + [STAGED + t for t in targets if _in_tmp(t)] + ["/tmp", "/proc", "/dev"]:
             os.makedirs(root + path, exist_ok=True)
@@ -138,9 +142,14 @@ def enter() -> dict:
         _finish_map_writer(*helper)
         return {"user": f"uid {uid}", "switch_to_root": True}
     if euid != 0:
-        _write("/proc/self/setgroups", "deny")
-        _write("/proc/self/uid_map", f"0 {euid} 1")
-        _write("/proc/self/gid_map", f"0 {egid} 1")
+        try:
+            _write("/proc/self/setgroups", "deny")
+            _write("/proc/self/uid_map", f"0 {euid} 1")
+            _write("/proc/self/gid_map", f"0 {egid} 1")
+        except OSError as err:
+            error = IsolationError(err.errno, f"writing the uid map failed: {err.strerror}")
+            error.step = "writing the uid map"
+            raise error from None
         return {"user": f"own uid {euid}", "switch_to_root": False}
     return {"user": "unmapped", "switch_to_root": False}
 
@@ -172,7 +181,9 @@ def _finish_map_writer(pid: int, go_write: int, done_read: int) -> None:
     os.close(done_read)
     os.waitpid(pid, 0)
     if written != b"1":
-        raise IsolationError(0, "writing the sandbox's uid map failed")
+        error = IsolationError(errno_module.EPERM, "writing the sandbox's uid map failed")
+        error.step = "writing the uid map"
+        raise error
 
 
 def build_root(root: str, binds: list, user: dict) -> None:
@@ -225,17 +236,37 @@ def _become_mapped_user(switch_to_root: bool) -> None:
         os.setresuid(0, 0, 0)
 
 
+def mount_fresh_proc() -> None:
+    """In a new PID and mount namespace: mount a fresh /proc over the old one (what a sandbox's root
+    needs; refused where the host's /proc has masked paths)."""
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def drop_bounding_set() -> None:
+    """Remove every capability from the bounding set (needs CAP_SETPCAP; a no-op for those missing)."""
+    for capability in range(64):
+        if _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0 and ctypes.get_errno() == 22:
+            break  # EINVAL: past the last capability this kernel knows
+
+
+def drop_capabilities(strict: bool = True) -> None:
+    """Give up every capability for good: the bounding set, then the effective, permitted and
+    inheritable sets (``strict``: failing to is an error)."""
+    drop_bounding_set()
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: all empty
+    result = _libc.syscall(SYS_CAPSET, header, data)
+    if strict:
+        _check(result, "capset (dropping capabilities)")
+
+
 def drop_privileges(switch_to_root: bool) -> None:
     """Become the namespace's mapped user (where there is one), then give up every capability for good."""
     _become_mapped_user(switch_to_root)
     socket.sethostname("sandbox")
-    for capability in range(64):
-        if _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0 and ctypes.get_errno() == 22:
-            break  # EINVAL: past the last capability this kernel knows
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
-    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: all empty
-    _check(_libc.syscall(SYS_CAPSET, header, data), "capset (dropping capabilities)")
+    drop_capabilities()
 
 
 def apply_limits(limits: dict) -> None:
@@ -248,14 +279,53 @@ def apply_limits(limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
 
 
-def observe(hidden_paths: list) -> dict:
-    """What the sandbox can see, from inside, before any student code runs."""
-    visible = [p for p in hidden_paths if os.path.exists(p)]
+def observe(hidden_paths: list, mode: str = "namespaces", runtime=()) -> dict:
+    """What the sandbox can see, from inside, before any student code runs. Without a private root
+    (``uid``, ``landlock``), a grader's path counts as visible where it can be read or listed, and
+    the network and the keeper (the init's parent, outside the sandbox) are tried directly, and
+    every folder of ``runtime`` (Python, the packages, the data) must be readable."""
+    private_root = mode == "namespaces"
+    visible = [p for p in hidden_paths if (os.path.exists(p) if private_root else _readable(p))]
     processes = [p for p in os.listdir("/proc") if p.isdigit()] if os.path.isdir("/proc/self") else []
-    interfaces = [name for _, name in socket.if_nameindex()]
-    return {"pid": os.getpid(), "processes": len(processes), "interfaces": interfaces,
-            "host_paths_visible": visible, "root_writable": _writable("/"), "uid": os.getuid(),
-            "python": sys.version.split()[0]}
+    report = {"pid": os.getpid(), "processes": len(processes), "host_paths_visible": visible,
+              "root_writable": _writable("/"), "uid": os.getuid(), "python": sys.version.split()[0]}
+    if private_root:
+        report["interfaces"] = [name for _, name in socket.if_nameindex()]
+    else:
+        report["unreadable_runtime"] = [p for p in runtime if not _readable(p)]
+        report["network_blocked"] = _network_blocked()
+        report["keeper_signalable"] = _signalable(os.getppid())
+    return report
+
+
+def _readable(path: str) -> bool:
+    try:
+        if os.path.isdir(path):
+            os.listdir(path)
+        else:
+            with open(path, "rb") as f:
+                f.read(1)
+        return True
+    except OSError:
+        return False
+
+
+def _network_blocked() -> bool:
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.socket(family, socket.SOCK_STREAM).close()
+            return False
+        except OSError:
+            pass
+    return True
+
+
+def _signalable(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
 
 
 def _writable(folder: str) -> bool:

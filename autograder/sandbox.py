@@ -17,9 +17,8 @@ A call's limits count the worker's own seconds, which load does not stretch (``w
 everything a submission gets is bounded by one wall-clock budget per submission.
 """
 import itertools
-import shutil
+import os
 import socket
-import tempfile
 import threading
 import time
 
@@ -28,9 +27,10 @@ import torch
 from netvis.checks.student import Call, CallFault, CheckFailed, ModelReport
 from netvis.checks.tiny import TinyNet
 
+import netvis
 from netvis.config import data_dir
 
-from . import config, isolation, wire
+from . import config, isolation, modes, scratch, wire
 from .notebook import CodeCell
 from .sandbox_run import INIT, Interrupted, SandboxRun, SandboxUnavailable, _OutputCollector
 from .worker_clock import STRETCH, WorkerClock
@@ -50,37 +50,79 @@ class _Lane(threading.local):
     spent = 0.0
 
 
-def plan_for(program, isolate: bool, cell_timeout: float, final_extras=()) -> dict:
-    """What a run's keeper and init need: the steps, the isolation and the limits."""
+def plan_for(program, isolate, cell_timeout: float, final_extras=()) -> dict:
+    """What a run's keeper and init need: the steps, the isolation mode and the limits.
+
+    ``isolate``: an isolation mode (``modes.CHOICES``), True for "auto", False for "none";
+    SandboxUnavailable where it cannot be had here."""
+    try:
+        mode = modes.choose(isolate)
+    except modes.NoIsolation as err:
+        raise SandboxUnavailable(str(err)) from None
     steps = [{"cell": s.number, "source": s.source} if isinstance(s, CodeCell) else {"checks": list(s.checks)}
              for s in program.steps]
     steps[-1]["checks"] += list(final_extras)
-    binds = isolation.sandbox_binds(data_dir())
+    data = data_dir()
+    binds = isolation.sandbox_binds(data)
     workers = sum(len(s.get("checks", ())) for s in steps)
+    grader_only = (config.KIT_ROOT / "README.md", config.KIT_ROOT / "autograder", config.SOLUTION_NOTEBOOK,
+                   config.REFERENCES_DIR / "manifest.json", *config.GRADER_ONLY_PATHS)
     return {
-        "isolate": isolate, "binds": binds, "root": isolation.prepare_root(binds) if isolate else None,
-        "workdir": None, "steps": steps, "skip": [], "cell_timeout": cell_timeout,
+        "mode": mode, "binds": binds, "root": isolation.prepare_root(binds) if mode == "namespaces" else None,
+        "scratch": str(scratch.base()), "data": os.path.realpath(data),
+        "read": modes.readable_paths(binds, os.path.dirname(netvis.__file__)),
+        "steps": steps, "skip": [], "cell_timeout": cell_timeout,
         "limits": {"memory": config.MEMORY_LIMIT_BYTES, "file_size": config.MAX_FILE_BYTES,
                    "processes": config.MAX_PROCESSES + workers},
-        "hidden_paths": [str(p) for p in (config.KIT_ROOT / "README.md", config.SOLUTION_NOTEBOOK,
-                                          config.REFERENCES_DIR / "manifest.json")],
+        "hidden_paths": [str(p) for p in grader_only],
     }
 
 
 def verify_isolation(report: dict) -> None:
-    """SandboxUnavailable unless the init saw what a sandbox must: no host files, no network,
-    no process but its own, nothing writable but its own /tmp."""
+    """SandboxUnavailable unless the init saw what a sandbox of its mode must: no grader files, no
+    network, nothing writable but its own folder; with namespaces, no process but its own; without,
+    no way to signal the keeper outside it."""
     problems = []
     if report.get("host_paths_visible"):
-        problems.append(f"host files are visible inside: {', '.join(report['host_paths_visible'])}")
-    if set(report.get("interfaces", [])) - {"lo"}:
-        problems.append(f"network interfaces are visible inside: {', '.join(report['interfaces'])}")
-    if report.get("pid") != 1:
-        problems.append("it has no PID namespace of its own")
+        problems.append(f"the grader's files can be read inside: {', '.join(report['host_paths_visible'])}"
+                        + ("" if report.get("mode") == "namespaces" else
+                           " (make them unreadable to other users: `python -m autograder protect`, and "
+                           "keep the submissions and output folders private, mode 0700)"))
     if report.get("root_writable") is not False:
-        problems.append("it can write outside its own /tmp")
+        problems.append("it can write outside its own folder")
+    if report.get("mode") == "namespaces":
+        if set(report.get("interfaces", [])) - {"lo"}:
+            problems.append(f"network interfaces are visible inside: {', '.join(report['interfaces'])}")
+        if report.get("pid") != 1:
+            problems.append("it has no PID namespace of its own")
+    else:
+        if report.get("unreadable_runtime"):
+            problems.append(f"its user cannot read {', '.join(report['unreadable_runtime'])} (let other users read "
+                            "them, and pass through every folder above them: chmod o+rx)")
+        if report.get("network_blocked") is not True:
+            problems.append("it can open network sockets")
+        if report.get("keeper_signalable") is not False:
+            problems.append("it can signal processes outside it")
+        if report.get("mode") == "uid" and report.get("uid") in (0, os.getuid()):
+            problems.append("it runs as the grader's own user")
+        if not isinstance(report.get("canary"), int):
+            problems.append("it did not report the process it leaves behind for the keeper to kill")
     if problems:
         raise SandboxUnavailable("The sandbox is not isolated: " + "; ".join(problems) + ".")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
 
 
 class SandboxStudent:
@@ -89,12 +131,13 @@ class SandboxStudent:
     def __init__(self, program, isolate: bool = True, timeout: float = config.CALL_TIMEOUT_S,
                  cell_timeout: float = config.CELL_TIMEOUT_S, budget: float = config.SUBMISSION_TIMEOUT_S,
                  figures: bool = False):
-        self.timeout, self.budget, self.isolate = timeout, budget, isolate
+        self.timeout, self.budget = timeout, budget
         self.checks = [c for step in program.steps if hasattr(step, "checks") for c in step.checks]
         self.checks += [FIGURES] if figures else []
         self.plan = plan_for(program, isolate, cell_timeout, [FIGURES] if figures else [])
-        if not isolate:
-            self.plan["workdir"] = tempfile.mkdtemp(prefix="netvis-unisolated-")
+        self.isolate = self.plan["mode"] != "none"
+        self.ended = []
+        """The retired runs (without a PID namespace, close() waits until each has left nothing)."""
         self.deadline = time.monotonic() + budget
         self.memo, self.cell_errors, self.skipped, self.printed_bytes = {}, {}, set(), bytearray()
         self.runs, self.isolation, self.run, self.stopped = 0, None, None, False
@@ -115,6 +158,7 @@ class SandboxStudent:
         if not run.reader.is_alive():
             run.main.close()
         run.output.join(timeout=5)
+        self.ended.append(run)
         self.cell_errors.update(run.cell_errors)
         self.timings["cells"].update(run.cell_seconds)
         if run.flooded == INIT and run.running_cell:
@@ -189,8 +233,22 @@ class SandboxStudent:
             self.stopped = True
             if self.run is not None:
                 self._retire()
-        if self.plan["workdir"]:
-            shutil.rmtree(self.plan["workdir"], ignore_errors=True)
+        self._wait_for_sweeps()
+
+    def _wait_for_sweeps(self) -> None:
+        """Without a PID namespace: return only once every run's keeper has killed all that the run
+        left (its processes, the uid's, the canary daemon) and removed its folder; SandboxUnavailable
+        if one has not, so nothing is written for this submission."""
+        runs, self.ended = self.ended, []
+        wait = self.plan["mode"] in ("uid", "landlock")
+        for run in runs:
+            if not wait:
+                run.wait_swept(0)
+                continue
+            canary = (run.isolation or {}).get("canary")
+            if not run.wait_swept(modes.SWEEP_S + 10) or (canary is not None and _alive(canary)):
+                raise SandboxUnavailable("a process that the sandbox left behind survived the end of its run "
+                                         "(the keeper could not sweep it); nothing was written for this submission")
 
     def printed(self) -> str:
         return bytes(self.printed_bytes).decode(errors="replace")

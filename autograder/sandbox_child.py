@@ -15,6 +15,7 @@ Three kinds of process, all forked from the pre-warmed fork server (``forkserver
 Messages go through ``wire`` (no pickle); every verdict is decided by the grader.
 """
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -25,26 +26,34 @@ from torch import nn
 from netvis.checks.student import call_function
 from netvis.visualize import ascend_from_noise
 
-from . import cells, isolation, wire
+from . import cells, isolation, modes, seccomp, wire
 from .config import MAX_MESSAGE_BYTES
 
+LANDLOCK_TASK_MARGIN = 64
+"""Tasks a landlock-mode sandbox may add beyond the grader's at its start (the grader's threads come
+and go, and RLIMIT_NPROC counts every task of the user)."""
 
-def keeper_main(main: socket.socket, control: int, workers: list) -> None:
-    """The keeper: read the plan, enter the namespaces, fork the init, guard it until told to stop.
+
+def keeper_main(main: socket.socket, control: int, swept: int, workers: list) -> None:
+    """The keeper: read the plan, isolate (``plan["mode"]``), fork the init, guard it until told to
+    stop, then end everything the run left. Its exit closes ``swept``: the grader's sign that
+    nothing of the run is left (it waits for that where no PID namespace ends the run's processes).
 
     ``workers`` holds a (socket, output pipe) pair per worker, in the plan's order.
     """
     plan = wire.decode(wire.receive(main, MAX_MESSAGE_BYTES))
+    mode = plan["mode"]
     try:
-        user = isolation.enter() if plan["isolate"] else {"user": "not isolated", "switch_to_root": False}
+        user = isolation.enter() if mode == "namespaces" else _private_user(plan)
     except OSError as err:
-        wire.send(main, wire.encode({"event": "failed", "step": "entering namespaces", "error": str(err)}))
+        wire.send(main, wire.encode({"event": "failed", "step": f"isolating ({mode})", "error": str(err)}))
         return
     release_read, release_write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(release_write)
         os.close(control)
+        os.close(swept)
         os.read(release_read, 1)  # wait until the grader knows this process's pid
         os.close(release_read)
         init_main(main, workers, plan, user)
@@ -57,29 +66,58 @@ def keeper_main(main: socket.socket, control: int, workers: list) -> None:
         os.close(output)
     while os.read(control, 4096):  # EOF: the grader is done (or gone)
         pass
-    os.kill(pid, signal.SIGKILL)  # the PID namespace's init: everything inside dies with it
-    os.waitpid(pid, 0)
-    if not plan["isolate"]:  # no PID namespace: the process group is the best there is
-        os.killpg(os.getpgrp(), signal.SIGKILL)
+    os.kill(pid, signal.SIGKILL)  # in a PID namespace, its init: everything inside dies with it
+    if mode == "namespaces":
+        os.waitpid(pid, 0)
+        return
+    modes.sweep(user["uid"] if mode == "uid" else None)  # every descendant, and every process of the uid
+    shutil.rmtree(user["folder"], ignore_errors=True)
+
+
+def _private_user(plan: dict) -> dict:
+    """Without namespaces: the run's user and its private folder; this keeper becomes the subreaper
+    of everything the run starts, so that a daemon it leaves still comes back here to be killed."""
+    modes.become_subreaper()
+    mode = plan["mode"]
+    uid = modes.UID_BASE + os.getpid() if mode == "uid" else None
+    user = f"uid {uid}" if uid is not None else "not isolated" if mode == "none" else f"own uid {os.getuid()}"
+    return {"user": user, "uid": uid, "folder": modes.private_folder(plan["scratch"], uid), "switch_to_root": False}
 
 
 def init_main(main: socket.socket, workers: list, plan: dict, user: dict) -> None:
     """The init: lock down, run the cells, fork a worker at each checkpoint, then wait."""
+    mode, limits, extra = plan["mode"], dict(plan["limits"]), {}
     try:
-        if plan["isolate"]:
+        if mode == "namespaces":
             isolation.build_root(plan["root"], plan["binds"], user)
             isolation.drop_privileges(user["switch_to_root"])
+            home = "/tmp"
         else:
-            os.chdir(plan["workdir"])
-            os.environ["TMPDIR"] = plan["workdir"]
-        isolation.apply_limits(plan["limits"])
+            home = user["folder"]
+            os.environ["NETVIS_DATA_DIR"] = plan["data"]
+            if mode == "landlock":  # the grader's own processes count against the same user's limit
+                limits["processes"] += modes.tasks_of(os.getuid()) + LANDLOCK_TASK_MARGIN
+            if mode == "none":
+                os.chdir(home)
+            else:
+                extra["landlock"] = modes.lock_down(mode, user, plan["read"], home)
+        isolation.apply_limits(limits)
     except OSError as err:
         wire.send(main, wire.encode({"event": "failed", "step": "locking down", "error": str(err)}))
         return
-    report = dict(isolation.observe(plan["hidden_paths"]), mode="namespaces" if plan["isolate"] else "none", **user)
-    report.pop("switch_to_root")
+    report = dict(isolation.observe(plan["hidden_paths"], mode, [source for source, _ in plan["binds"]]), mode=mode, user=user["user"], **extra)
+    try:
+        if mode == "namespaces":
+            seccomp.install()  # after observing, which reads the interfaces over netlink
+        if mode in ("uid", "landlock"):
+            report["canary"] = modes.leave_canary()
+        report["seccomp"] = mode != "none"
+    except OSError as err:
+        wire.send(main, wire.encode({"event": "failed", "step": "locking down", "error": str(err)}))
+        return
     wire.send(main, wire.encode({"event": "isolated", "report": report}))
-    os.environ.update(cells.GRADING_ENVIRONMENT, HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp")
+    os.environ.update(cells.GRADING_ENVIRONMENT, HOME=home, TMPDIR=home, MPLCONFIGDIR=home, XDG_CACHE_HOME=home,
+                      TORCHINDUCTOR_CACHE_DIR=os.path.join(home, "torchinductor"))
     torch.manual_seed(0)
     channels = dict(zip(plan["worker_checks"], workers))
     namespace, me, forked = cells.new_namespace(), os.getpid(), {}

@@ -15,6 +15,7 @@ import time
 from typing import Optional
 
 from . import config, wire
+from .framing import readable
 from .forkserver import ForkServer
 from .worker_clock import STRETCH, WorkerClock, child_pid
 
@@ -109,10 +110,13 @@ class SandboxRun:
                 self.workers[source] = mine
                 theirs_fds.append(worker_end.detach())
             theirs_fds.append(write_end)
+        self.swept, swept_write = os.pipe()
+        """Read end of a pipe that only the keeper holds open: its EOF says the run left nothing."""
+        theirs_fds.insert(3, swept_write)
         try:
             self.keeper = ForkServer.get().spawn(theirs_fds)
         except (OSError, ValueError) as err:
-            for fd in pipes.values():
+            for fd in [*pipes.values(), self.swept]:
                 os.close(fd)
             raise SandboxUnavailable(f"the fork server could not start a sandbox: {err}") from err
         finally:
@@ -251,6 +255,22 @@ class SandboxRun:
             except (OSError, socket.timeout):
                 pass
         self.kill("call", blamed=check_id)
+
+    def wait_swept(self, timeout: float) -> bool:
+        """Wait (up to ``timeout`` s) for the keeper to end, having killed every process of the run
+        and removed its folder; whether it did. Closes the pipe either way."""
+        fd, self.swept = self.swept, None
+        if fd is None:
+            return True
+        try:
+            ended = time.monotonic() + timeout
+            while True:
+                if not readable(fd, max(ended - time.monotonic(), 0)):
+                    return False
+                if not os.read(fd, 4096):
+                    return True
+        finally:
+            os.close(fd)
 
     def printed(self) -> bytes:
         return bytes(self.output.kept)

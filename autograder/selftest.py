@@ -20,19 +20,14 @@ from pathlib import Path
 
 from netvis.config import data_dir
 
-from . import isolation
+from . import isolation, modes
 from .config import KIT_ROOT, REFERENCES_DIR, SOLUTION_NOTEBOOK
 from .files import atomic_write_text
 from .grading import grade_notebook
 from .sandbox import SandboxUnavailable
 
-HOW_TO_ISOLATE = (
-    "The grader isolates student code with Linux user namespaces (no root needed). "
-    "In Docker, start the container with `--security-opt seccomp=unconfined` (and, on hosts with "
-    "AppArmor, `--security-opt apparmor=unconfined`); on Ubuntu 23.10 or later, allow unprivileged "
-    "user namespaces (`sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0`); on macOS or "
-    "Windows, grade inside a Linux VM. To grade anyway, without isolation (only for code you trust), "
-    "pass --no-isolation.")
+SECURITY_PAGE = "docs/security.md"
+"""Where the isolation modes, and what each host needs for one, are explained."""
 
 
 class SelfTestFailed(RuntimeError):
@@ -84,7 +79,7 @@ def _cache_key(isolate: bool, limits: dict) -> str:
     """sha256 of everything the self-test's verdict depends on."""
     data, status = data_dir(), _read("/proc/self/status").splitlines()
     facts = {
-        "kit": _kit_fingerprint(), "isolate": isolate, "limits": sorted(limits.items()),
+        "kit": _kit_fingerprint(), "isolate": isolate, "mode": _mode(isolate), "limits": sorted(limits.items()),
         "uid": [os.getuid(), os.geteuid(), os.getgid()], "maps": [_read("/proc/self/uid_map"), _read("/proc/self/gid_map")],
         "capabilities": [line for line in status if line.startswith(("Cap", "NoNewPrivs"))],
         "kernel": list(os.uname()), "python": sys.executable, "torch": metadata.version("torch"),
@@ -95,10 +90,23 @@ def _cache_key(isolate: bool, limits: dict) -> str:
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _cache_file(isolate: bool, limits: dict) -> Path:
+def _mode(isolate) -> str:
+    try:
+        return modes.choose(isolate)
+    except modes.NoIsolation:
+        return "unavailable"
+
+
+def cache_dir() -> Path:
+    """The user's cache folder for the kit ($NETVIS_CACHE_DIR, else $XDG_CACHE_HOME or ~/.cache, then
+    netvis-kit): what the kit remembers lives there, never in the kit's folder, which may be read-only."""
     folder = os.environ.get("NETVIS_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or
                                                        Path.home() / ".cache") / "netvis-kit"
-    return Path(folder) / "selftest" / f"{_cache_key(isolate, limits)}.json"
+    return Path(folder)
+
+
+def _cache_file(isolate: bool, limits: dict) -> Path:
+    return cache_dir() / "selftest" / f"{_cache_key(isolate, limits)}.json"
 
 
 def _remember(path: Path, report: dict) -> None:
@@ -110,10 +118,12 @@ def _remember(path: Path, report: dict) -> None:
         pass
 
 
-def refusal(err: SandboxUnavailable, isolate: bool) -> SelfTestFailed:
-    """The refusal to grade where the sandbox cannot be set up: why, and what to do."""
-    advice = HOW_TO_ISOLATE if isolate else "Report this as a bug in the kit."
-    return SelfTestFailed(f"Cannot grade here: the sandbox could not be set up ({err}). {advice}")
+def refusal(err: SandboxUnavailable, isolate) -> SelfTestFailed:
+    """The refusal to grade where the sandbox cannot be set up: why, and what to do (the reason
+    names, mode by mode, what would make one work; see SECURITY_PAGE)."""
+    advice = (f"Nothing was graded; {SECURITY_PAGE} explains each isolation mode." if isolate not in (False, "none")
+              else "Report this as a bug in the kit.")
+    return SelfTestFailed(f"Cannot grade here: the sandbox could not be set up: {err} {advice}")
 
 
 def _prove(isolate: bool, limits: dict) -> dict:

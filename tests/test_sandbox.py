@@ -86,16 +86,18 @@ def test_full_isolation_as_an_ordinary_user():
     assert done.returncode == 0 and FULL_MARKS_ISOLATED in done.stdout, done.stderr[-2000:]
 
 
-def test_refuses_where_namespaces_are_forbidden_unless_told_not_to_isolate():
-    """Inside a user namespace whose limit on nested ones is 0, as a seccomp profile would forbid them."""
+def test_where_namespaces_are_forbidden_auto_falls_back_and_namespaces_refuses_with_the_cause():
+    """Inside a user namespace whose limit on nested ones is 0 (as ``user.max_user_namespaces=0``):
+    asked for namespaces, the grader refuses and names the sysctl; left to choose, it grades in the
+    next mode that works there (its root maps no other uid, so Landlock)."""
     forbid = ["unshare", "--user", "--map-root-user", "sh", "-c",
               'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"', "forbid"]
-    refused, unisolated = [subprocess.Popen(forbid + _check_command() + flags, stdout=subprocess.PIPE,
-                                            stderr=subprocess.PIPE, text=True, cwd=KIT_ROOT)
-                           for flags in ([], ["--no-isolation"])]
+    refused, fallback = [subprocess.Popen(forbid + _check_command() + flags, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True, cwd=KIT_ROOT)
+                         for flags in (["--isolation", "namespaces"], [])]
     stdout, stderr = refused.communicate(timeout=600)
     assert refused.returncode == 3 and "total" not in stdout
-    assert "seccomp=unconfined" in stderr and "--no-isolation" in stderr
-    stdout, stderr = unisolated.communicate(timeout=600)
-    assert unisolated.returncode == 0 and "total 38 / 38 (isolation: none)" in stdout, stderr[-2000:]
+    assert "user.max_user_namespaces" in stderr and "--no-isolation" not in stderr, stderr[-2000:]
+    stdout, stderr = fallback.communicate(timeout=600)
+    assert fallback.returncode == 0 and "total 38 / 38 (isolation: landlock)" in stdout, stderr[-2000:]
 
