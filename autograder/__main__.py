@@ -76,6 +76,7 @@ def _merge(args) -> int:
 
 
 def _check(args) -> int:
+    from .reports import isolation_summary
     from .selftest import grade_one_after_self_test
 
     age, start = _process_age(), time.perf_counter()
@@ -87,6 +88,7 @@ def _check(args) -> int:
     if result.extra_max_score:
         print(f"extra credit {result.extra_score:g} / {result.extra_max_score:g}")
     print(f"total {result.score:g} / {result.max_score:g} (isolation: {result.isolation.get('mode', 'none')})")
+    print(f"isolation: {isolation_summary(result.isolation)}")
     if args.timings:
         from .timings import format_breakdown
 

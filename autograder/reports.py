@@ -99,4 +99,14 @@ def grade_table(results: list) -> str:
         lines.append(f"{result.student:<24}" + "".join(f"{per_function[f]:>11g}" for f in functions)
                      + (f"{result.extra_score:>5g}/{result.extra_max_score:<3g}" if extra else "")
                      + f"{result.score:>5g}/{result.max_score:g}")
-    return "\n".join(lines)
+    modes = sorted({isolation_summary(r.isolation) for r in results if r.isolation})
+    return "\n".join(lines + ([f"isolation: {'; '.join(modes)}"] if modes else []))
+
+
+def isolation_summary(isolation: dict) -> str:
+    """The isolation in force, in a few words: its mode, its user, Landlock's ABI where it is on."""
+    words = [isolation.get("mode", "none")]
+    if isolation.get("user"):
+        words.append(f"({isolation['user']}")
+        words[-1] += f", Landlock ABI {isolation['landlock']})" if isolation.get("landlock") else ")"
+    return " ".join(words)

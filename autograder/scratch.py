@@ -19,6 +19,7 @@ import fcntl
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 PREFIX = "netvis-run-"
@@ -99,8 +100,6 @@ def remove_ended(parent) -> list:
 
 
 def _age(folder: Path) -> float:
-    import time
-
     try:
         return time.time() - folder.stat().st_mtime
     except OSError:

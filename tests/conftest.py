@@ -9,7 +9,7 @@ torch.set_num_threads(1)
 
 import netvis
 
-HEAVY = ("test_adversarial.py", "test_grading_ways.py")
+HEAVY = ("test_adversarial.py", "test_grading_ways.py", "test_containers.py")
 """Modules that each run four to six gradings or kernels at once: one pytest-xdist worker runs them
 one after the other, first (the two at the same time would want about as much memory as a 24 GiB
 machine has, and each keeps both cores busy on its own)."""

@@ -167,6 +167,37 @@ def bench_grading_latency(pairs: int = 3, warm_repeats: int = 3) -> list:
                       f"cores busy meanwhile")]
 
 
+def bench_isolation_modes(warm_repeats: int = 3) -> list:
+    """Each isolation mode that works on this machine: a cold ``check --isolation MODE`` (the
+    self-test remembered) and a warm grading, against the namespaces mode's (1.0x: the same cost)."""
+    from autograder.modes import MODES, probe
+
+    notebook = EXAMPLES_DIR / "solution" / NOTEBOOK_NAME
+    figures, rows = {}, []
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NETVIS_CACHE_DIR=cache)
+        for mode in MODES:
+            if probe(mode) is not None:
+                rows.append(_row(f"isolation {mode}", float("nan"), "s", None, None,
+                                 note=f"not available here: {probe(mode)[:120]}"))
+                continue
+            command = [sys.executable, "-m", "autograder", "check", "--isolation", mode, str(notebook)]
+            subprocess.run(command, check=True, capture_output=True, env=env)  # proves and remembers
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, env=env)
+            cold = time.perf_counter() - start
+            grade_notebook(notebook, "warm-up", isolate=mode)
+            warm = _median_seconds(lambda: grade_notebook(notebook, "solution", isolate=mode), warm_repeats)
+            figures[mode] = cold, warm
+    base = figures.get("namespaces")
+    for mode, (cold, warm) in figures.items():
+        for kind, value, index in (("cold command", cold, 0), ("warm grader", warm, 1)):
+            rows.append(_row(f"isolation {mode}, {kind}", value, "s", "namespaces mode",
+                             base[index] if base else None, speedup=False,
+                             note="self-test remembered" if index == 0 else f"median of {warm_repeats}"))
+    return rows
+
+
 def _busy_cpu_seconds() -> float:
     """CPU seconds this machine has spent on anything but idling, from /proc/stat (all processes:
     the grader, the fork server and the sandboxes, which are not this process's children)."""
@@ -247,7 +278,8 @@ def format_table(rows: list) -> str:
 
 
 def run(out: Path = BENCH_JSON) -> list:
-    rows = [bench_blur(), bench_class_visualization(), *bench_grading_latency(), bench_part5_share(), *bench_batch(), bench_notebook()]
+    rows = [bench_blur(), bench_class_visualization(), *bench_grading_latency(), *bench_isolation_modes(),
+            bench_part5_share(), *bench_batch(), bench_notebook()]
     meta = {"torch": torch.__version__, "threads": torch.get_num_threads(), "time": time.strftime("%Y-%m-%d %H:%M")}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(Path(out), json.dumps({"meta": meta, "rows": rows, "breakdowns": BREAKDOWNS}, indent=1))

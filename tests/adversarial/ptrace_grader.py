@@ -1,6 +1,6 @@
 """expect-fail: all
-Tries to reach every other process: ptrace-attach and stop it, read its memory and environment
-through /proc, process_vm_readv, SIGSTOP it. Outside a wall of its own it would freeze the grader
+Tries to reach every process outside its own run: ptrace-attach it, read its memory and
+environment through /proc, SIGSTOP it. Outside a wall of its own it would freeze the grader
 or another student's sandbox, or read the references from the grader's memory."""
 # %% before compute_saliency_maps
 import ctypes
@@ -10,10 +10,18 @@ import signal
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+def _parent(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _reach_everything():
-    me = os.getpid()
+    family = {os.getpid(), os.getppid()}  # its own run (the init and its workers) it leaves alone
     for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
+        if not entry.isdigit() or int(entry) in family or _parent(int(entry)) in family:
             continue
         pid = int(entry)
         _libc.ptrace(16, pid, 0, 0)  # PTRACE_ATTACH: stops the process if allowed
@@ -25,11 +33,6 @@ def _reach_everything():
                 pass
         try:
             os.kill(pid, signal.SIGSTOP)
-        except OSError:
-            pass
-    for target in (os.getppid(), -1):
-        try:
-            os.kill(target, signal.SIGSTOP)
         except OSError:
             pass
 
