@@ -269,10 +269,9 @@ def main(argv=None) -> int:
     try:
         if args.command in GRADING_COMMANDS:
             from .forkserver import ForkServer
-            from .scratch import cache_environment
+            from .scratch import use_for_temporary_files
 
-            for name, value in cache_environment().items():  # torch's and matplotlib's caches: not in $TMPDIR
-                os.environ.setdefault(name, value)
+            use_for_temporary_files()  # torch makes torchinductor_<user> in the temporary folder at import
 
             ForkServer.prestart()  # it imports torch while this process does
         from .selftest import SelfTestFailed

@@ -112,3 +112,13 @@ def cache_environment() -> dict:
     folder = base()
     return {"TORCHINDUCTOR_CACHE_DIR": str(folder / "torchinductor"), "TRITON_CACHE_DIR": str(folder / "triton"),
             "MPLCONFIGDIR": str(folder / "matplotlib")}
+
+
+def use_for_temporary_files() -> None:
+    """From now on, this process's (and its children's) temporary files and torch's and matplotlib's
+    caches go into ``base()``: importing torchvision makes ``torchinductor_<user>`` in the
+    temporary folder whatever TORCHINDUCTOR_CACHE_DIR says."""
+    folder = str(base())
+    for name, value in cache_environment().items():
+        os.environ.setdefault(name, value)
+    os.environ["TMPDIR"] = tempfile.tempdir = folder
