@@ -289,7 +289,7 @@ def leave_canary() -> int:
         os.setsid()
         grandchild = os.fork()
         if grandchild == 0:
-            os.close(write_end)
+            os.closerange(0, 1 << 16)  # a daemon: none of the run's sockets or pipes held
             while True:
                 signal.pause()
         os.write(write_end, str(grandchild).encode())

@@ -15,6 +15,7 @@ Three kinds of process, all forked from the pre-warmed fork server (``forkserver
 Messages go through ``wire`` (no pickle); every verdict is decided by the grader.
 """
 import os
+import select
 import shutil
 import signal
 import socket
@@ -64,14 +65,31 @@ def keeper_main(main: socket.socket, control: int, swept: int, workers: list) ->
     for sock, output in workers:
         sock.close()
         os.close(output)
-    while os.read(control, 4096):  # EOF: the grader is done (or gone)
-        pass
-    os.kill(pid, signal.SIGKILL)  # in a PID namespace, its init: everything inside dies with it
     if mode == "namespaces":
+        while os.read(control, 4096):  # EOF: the grader is done (or gone)
+            pass
+        os.kill(pid, signal.SIGKILL)  # the PID namespace's init: everything inside dies with it
         os.waitpid(pid, 0)
         return
+    _until_done_or_init_ends(control, pid)  # as a PID namespace would: the init's end ends the run
     modes.sweep(user["uid"] if mode == "uid" else None)  # every descendant, and every process of the uid
     shutil.rmtree(user["folder"], ignore_errors=True)
+
+
+def _until_done_or_init_ends(control: int, init: int) -> None:
+    """Wait until the grader closes ``control`` or the init ends, whichever comes first; then kill
+    the init. (Its workers and whatever else the run started would otherwise live on holding the
+    run's sockets: the sweep after this ends them all, as an init's end does in a PID namespace.)"""
+    init_fd = os.pidfd_open(init)
+    poller = select.poll()
+    poller.register(control, select.POLLIN)
+    poller.register(init_fd, select.POLLIN)
+    while True:
+        ready = dict(poller.poll())
+        if init_fd in ready or (control in ready and not os.read(control, 4096)):
+            break
+    os.close(init_fd)
+    os.kill(init, signal.SIGKILL)
 
 
 def _private_user(plan: dict) -> dict:

@@ -64,9 +64,9 @@ def _write_class(folder: Path, names, owner=None) -> Path:
     return folder
 
 
-def _readable_references(owner) -> Path:
+def _readable_references(owner, work: Path) -> Path:
     """A copy of the references its user can read (the kit's are the building user's alone)."""
-    copy = _folder(owner) / "references"
+    copy = work / "references"
     shutil.copytree(REFERENCES_DIR, copy)
     for path in [copy, *copy.iterdir()]:
         os.chown(path, owner, owner)
@@ -84,8 +84,8 @@ def batches():
         folders.append(work)
         submissions = _write_class(work / "class", [p.stem for p in ADVERSARIAL], owner)
         out = work / "out"
-        env = {"NETVIS_REFERENCES_DIR": str(_readable_references(owner))} if owner else {}
-        command = ["/bin/sh", "-c", f'"$@"; status=$?; echo "{LEFT}" $(ls -A /tmp | grep -vx home); exit $status',
+        env = {"NETVIS_REFERENCES_DIR": str(_readable_references(owner, work))} if owner else {}
+        command = ["/bin/sh", "-c", f'"$@"; status=$?; echo "{LEFT}" $(ls -A /tmp | grep -vx home | grep -v ^netvis-containers-); exit $status',
                    "grade", KIT_PYTHON, "tests/grade_and_find_strays.py", "grade", str(submissions), "--out", str(out),
                    "--workers", "2", *BUDGETS]
         runs[mode] = out, _start(command, dict(options, env=env, extra_mounts=[(work, work, "rw")]))
