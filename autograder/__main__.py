@@ -267,11 +267,12 @@ def main(argv=None) -> int:
     from .scratch import NoTemporaryFolder
 
     try:
-        if args.command in GRADING_COMMANDS:
-            from .forkserver import ForkServer
+        if args.command in GRADING_COMMANDS | {"protect"}:
             from .scratch import use_for_temporary_files
 
             use_for_temporary_files()  # torch makes torchinductor_<user> in the temporary folder at import
+        if args.command in GRADING_COMMANDS:
+            from .forkserver import ForkServer
 
             ForkServer.prestart()  # it imports torch while this process does
         from .selftest import SelfTestFailed

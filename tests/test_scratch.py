@@ -51,7 +51,8 @@ def test_only_ended_runs_folders_are_removed(tmp_path):
 def test_no_usable_temporary_folder_is_a_refusal_not_the_current_folder(tmp_path):
     if os.geteuid() != 0:
         pytest.fail("this test mounts read-only folders over /tmp and /var/tmp in a mount namespace: run it as root")
-    shadow = "mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o ro tmpfs /var/tmp && exec \"$@\""
+    shadow = ("for f in /tmp /var/tmp; do mount --bind $f $f && mount -o remount,bind,ro $f; done && "
+              "exec \"$@\"")  # read-only, not hidden: the kit may live under /tmp
     done = subprocess.run(["unshare", "--mount", "sh", "-c", shadow, "shadow", *COMMAND, "check",
                            str(SOLUTION_NOTEBOOK)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, TMPDIR=str(tmp_path / "missing")))
@@ -65,6 +66,9 @@ def test_gradings_leave_nothing_even_after_one_was_killed_and_the_other_keeps_it
     temporary folder is empty after each, but for the killed run's folder until the next run."""
     temporary, env = tmp_path / "tmp", dict(os.environ, NETVIS_CACHE_DIR=str(tmp_path / "cache"))
     temporary.mkdir()
+    for folder in (temporary, *temporary.parents):  # a sandbox's uid passes through to its root skeleton
+        if folder.stat().st_mode & 0o001 == 0:
+            folder.chmod(folder.stat().st_mode | 0o001)
     env["TMPDIR"] = str(temporary)
     blank = tmp_path / "blank.ipynb"
     nbformat.write(nbformat.read(str(RELEASE_NOTEBOOK), as_version=4), str(blank))
