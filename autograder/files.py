@@ -40,14 +40,19 @@ def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
     atomic_write(path, lambda f: f.write(text.encode("utf-8")), mode)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (a zombie, ended but not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return True  # no /proc to ask: it exists
 
 
 def remove_stale_temporaries(folder: Path) -> list:
@@ -55,7 +60,7 @@ def remove_stale_temporaries(folder: Path) -> list:
     removed = []
     for path in list(Path(folder).glob(f".*{SUFFIX}")) + list(Path(folder).glob(f"*/.*{SUFFIX}")):
         parts = path.name[: -len(SUFFIX)].split(".")  # "", NAME..., HOST, PID, RANDOM
-        if len(parts) >= 5 and parts[-3] == _host() and parts[-2].isdigit() and not _alive(int(parts[-2])):
+        if len(parts) >= 5 and parts[-3] == _host() and parts[-2].isdigit() and not alive(int(parts[-2])):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed

@@ -31,6 +31,7 @@ import netvis
 from netvis.config import data_dir
 
 from . import config, isolation, modes, scratch, wire
+from .files import alive
 from .notebook import CodeCell
 from .sandbox_run import INIT, Interrupted, SandboxRun, SandboxUnavailable, _OutputCollector
 from .worker_clock import STRETCH, WorkerClock
@@ -109,20 +110,6 @@ def verify_isolation(report: dict) -> None:
             problems.append("it did not report the process it leaves behind for the keeper to kill")
     if problems:
         raise SandboxUnavailable("The sandbox is not isolated: " + "; ".join(problems) + ".")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
 
 
 class SandboxStudent:
@@ -246,7 +233,7 @@ class SandboxStudent:
                 run.wait_swept(0)
                 continue
             canary = (run.isolation or {}).get("canary")
-            if not run.wait_swept(modes.SWEEP_S + 10) or (canary is not None and _alive(canary)):
+            if not run.wait_swept(modes.SWEEP_S + 10) or (canary is not None and alive(canary)):
                 raise SandboxUnavailable("a process that the sandbox left behind survived the end of its run "
                                          "(the keeper could not sweep it); nothing was written for this submission")
 
