@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from .config import NOTEBOOK_NAME
 from .files import remove_stale_temporaries
-from . import config
+from . import config, modes
 from .grading import grade_notebook
 from .references import load as load_references
 from .reports import read_results, write_grades, write_student
@@ -78,6 +78,9 @@ def grade_directory(submissions_dir: Path, out_dir: Path, workers: int = 1, shar
             errors[student] = traceback.format_exc()
             print(f"error: could not grade {student}; the batch goes on:\n{errors[student]}", file=sys.stderr)
 
+    if _shares_the_graders_uid(isolate):  # one sandbox at a time, the self-test's first: see below
+        proof.verdict()
+        workers = 1
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool, \
             tqdm(total=len(todo), desc="grading", unit="student", disable=not progress) as bar:
         futures = [pool.submit(grade, s) for s in todo]
@@ -93,6 +96,16 @@ def grade_directory(submissions_dir: Path, out_dir: Path, workers: int = 1, shar
     results = read_results(out_dir)
     write_grades(out_dir, results)
     return results, errors
+
+
+def _shares_the_graders_uid(isolate) -> bool:
+    """In the ``landlock`` mode every sandbox runs as the grader's own user, whose process limit
+    (RLIMIT_NPROC) counts them all: a fork bomb in one sandbox could keep another from forking
+    its workers. There a batch grades one student at a time, after the self-test."""
+    try:
+        return modes.choose(isolate) == "landlock"
+    except modes.NoIsolation:
+        return False  # the self-test refuses with the reasons
 
 
 def merge(out_dirs: list, merged: Path) -> list:

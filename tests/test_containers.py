@@ -88,9 +88,9 @@ def batches():
         command = ["/bin/sh", "-c", f'"$@"; status=$?; echo "{LEFT}" $(ls -A /tmp); exit $status',
                    "grade", KIT_PYTHON, "tests/grade_and_find_strays.py", "grade", str(submissions), "--out", str(out),
                    "--workers", "2", *BUDGETS]
-        runs[mode] = out, _start(command, dict(options, env=env, extra_mounts=[(work, work, "rw")]))
+        runs[mode] = out, work, _start(command, dict(options, env=env, extra_mounts=[(work, work, "rw")]))
     found = {}
-    for mode, (out, future) in runs.items():
+    for mode, (out, work, future) in runs.items():
         done = future.result()
         report = json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
         left = _left([line for line in done.stdout.splitlines() if line.startswith(LEFT)][-1], work)
