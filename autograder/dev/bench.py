@@ -182,7 +182,11 @@ def bench_isolation_modes(warm_repeats: int = 3) -> list:
                                  note=f"not available here: {probe(mode)[:120]}"))
                 continue
             command = [sys.executable, "-m", "autograder", "check", "--isolation", mode, str(notebook)]
-            subprocess.run(command, check=True, capture_output=True, env=env)  # proves and remembers
+            proof = subprocess.run(command, capture_output=True, text=True, env=env)  # proves and remembers
+            if proof.returncode != 0:
+                rows.append(_row(f"isolation {mode}", float("nan"), "s", None, None,
+                                 note=f"refused here: {proof.stderr.strip()[-160:]}"))
+                continue
             start = time.perf_counter()
             subprocess.run(command, check=True, capture_output=True, env=env)
             cold = time.perf_counter() - start
