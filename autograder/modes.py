@@ -30,7 +30,6 @@ MODES = ("namespaces", "uid", "landlock")
 CHOICES = ("auto", *MODES, "none")
 UID_BASE = isolation.UID_BASE
 PR_SET_CHILD_SUBREAPER = 36
-CAP_SETGID, CAP_SETUID = 6, 7
 SWEEP_S = 30.0
 """How long a keeper may take to kill what its sandbox left behind."""
 
@@ -135,16 +134,11 @@ def _proc_masked() -> bool:
         return False
 
 
-def _capabilities() -> int:
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1], 16) for line in status if line.startswith("CapEff"))
-
-
 def _try_uid() -> None:
     if os.geteuid() != 0:
         raise RuntimeError("the grader is not root (only root can run each sandbox as a uid of its own)")
-    caps = _capabilities()
-    if not (caps >> CAP_SETUID & 1 and caps >> CAP_SETGID & 1):
+    caps = isolation._effective_capabilities()
+    if not (caps >> isolation.CAP_SETUID & 1 and caps >> isolation.CAP_SETGID & 1):
         raise RuntimeError("root lacks CAP_SETUID and CAP_SETGID here (as with `--cap-drop ALL`): keep them "
                            "(`--cap-add SETUID --cap-add SETGID`)")
     _become(UID_BASE + os.getpid())
