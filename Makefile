@@ -52,7 +52,7 @@ grade-examples: references  ## Grade examples/submissions/ into build/grades/.
 # tests, which balances its short modules better (90 s against 106 s in whole modules).
 PYTEST := OMP_NUM_THREADS=1 $(PY) -m pytest -n 2
 
-test: venv data references  ## Run the whole test suite, as CI does (see the README for how long it takes).
+test: venv data references  ## Run the whole test suite, as CI does (docs/performance.md says how long it takes).
 	$(PYTEST) --dist loadscope --no-loadscope-reorder
 
 test-fast: venv data references  ## The everyday tier: everything not marked slow, on both cores.
