@@ -56,6 +56,8 @@ class Policy:
     roster: dict = field(default_factory=dict)
     """student -> {"email": ..., "idnumber": ..., "username": ...}, from the roster CSV."""
     source: str = ""
+    companions: tuple = ()
+    """The CSVs the file names (relative to it), which travel with it into the Gradescope bundle."""
 
     @property
     def canvas_column(self) -> str:
@@ -176,6 +178,11 @@ def load(path) -> Policy:
                     f'roster = "roster.csv" (columns student,{policy.moodle_identifier})')
     if "file" in data.get("extensions", {}):
         policy.extensions = extensions(path.parent / data["extensions"]["file"], policy, zone)
+    names = [data.get("extensions", {}).get("file"), moodle.get("roster")]
+    for name in filter(None, names):
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise PolicyError(f"{path}: {name!r}: name a CSV beside the policy file or below it (no .. or /)")
+    policy.companions = tuple(filter(None, names))
     return policy
 
 
