@@ -4,7 +4,7 @@ A grade nobody has given yet is missing (``None``), never zero: the gradebook sh
 and says the student's final grade is incomplete.
 
 - nbgrader: ``gradebook.db`` read with ``nbgrader.api.Gradebook``; only manually graded cells
-  (markdown grade cells, or any grade cell without an automatic score) count, under their
+  (markdown grade cells, or code cells that are both an answer and graded) count, under their
   ``grade_id``; their score is the manual score (``None`` until a TA gives one) plus nbgrader's
   extra credit.
 - CSV: ``student,question,points``; an empty ``points`` is missing.
@@ -59,13 +59,26 @@ def from_nbgrader(path: Path, assignment: str = ASSIGNMENT_ID) -> dict:
             per_question = grades.setdefault(submission.student.id, {})
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
-                    if grade.cell_type != "markdown" and grade.auto_score is not None:
+                    if not _manual(gradebook, grade, notebook.name, assignment):
                         continue  # an autograded test cell: the autograder's job
                     score = grade.manual_score
                     if score is not None:
                         score += grade.extra_credit or 0.0
                     per_question[grade.name] = score
     return grades
+
+
+def _manual(gradebook, grade, notebook: str, assignment: str) -> bool:
+    """A manually graded cell: a markdown grade cell, or a code cell that is both an answer and graded."""
+    from nbgrader.api import MissingEntry
+
+    if grade.cell_type == "markdown":
+        return True
+    try:
+        gradebook.find_solution_cell(grade.name, notebook, assignment)
+        return True
+    except MissingEntry:
+        return False
 
 
 def match(grades: dict, students: dict) -> tuple:
