@@ -13,6 +13,7 @@ writes, atomically:
 A final grade with a missing hand grade is incomplete: empty in the import files, never zero.
 """
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +105,8 @@ def build(out_dir: Path, policy: Policy, hand_path=None) -> tuple:
                for r in results}
     warnings = []
     names = {s: _aliases(e) for s, e in {**intake, **entries}.items()}
-    policy.extensions, unknown = _resolve(policy.extensions, names)
+    extended, unknown = _resolve(policy.extensions, names)
+    policy = dataclasses.replace(policy, extensions=extended)  # keyed by student id; the caller's is left as it was
     warnings += [f"extension for {k}, who never submitted" for k in unknown]
     warnings += [f"extension for {s}, who has no graded submission" for s in policy.extensions if s not in entries]
     for student, entry in intake.items():
@@ -116,13 +118,13 @@ def build(out_dir: Path, policy: Policy, hand_path=None) -> tuple:
         warnings += [f"hand grade for {k}, an unknown student" for k in unknown]
     rows = [Row(r.student, entries[r.student], r, adjust(r, entries[r.student], policy, hand.get(r.student, {})))
             for r in results]
-    seen = {}
+    warnings += [f"hand grade for {s}, who has no graded submission" for s in hand if s not in entries]
+    by_name = {}
     for row in rows:
-        for key, value in row.entry.get("lms_ids", {}).items():
-            if key != "canvas_submission_id":
-                seen.setdefault((key, value), []).append(row.student)
-    warnings += [f"two submissions from one student ({key}={value}): {', '.join(students)}"
-                 for (key, value), students in seen.items() if len(students) > 1]
+        if row.entry.get("name") and row.entry["name"] != row.student:
+            by_name.setdefault(row.entry["name"].casefold(), []).append(row.student)
+    warnings += [f"two submissions from one student? {', '.join(students)} share the name {name!r}"
+                 for name, students in by_name.items() if len(students) > 1]
     return rows, warnings
 
 

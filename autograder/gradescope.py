@@ -51,7 +51,7 @@ chmod 700 "$root/results"
 policy=()
 if [ -f "$root/source/policy.toml" ]; then policy=(--policy "$root/source/policy.toml"); fi
 python3 -m autograder gradescope-run --submission "$root/submission" --results "$root/results/results.json" \
-    --metadata "$root/submission_metadata.json" "${policy[@]}" ${NETVIS_GRADE_OPTIONS:-}
+    --metadata "$root/submission_metadata.json" ${policy[@]+"${policy[@]}"} ${NETVIS_GRADE_OPTIONS:-}
 """
 
 REFUSED_OUTPUT = (

@@ -153,7 +153,7 @@ def _choose(candidates: list, intake: Intake, submission: Submission) -> bytes:
 
 
 def _canvas(entries: list, intake: Intake) -> dict:
-    per_user = {}
+    per_user, late = {}, {}
     for entry in entries:
         match = None if "/" in entry.path else CANVAS_FILE.match(entry.path)
         if match is None:
@@ -164,7 +164,7 @@ def _canvas(entries: list, intake: Intake) -> dict:
         student = f"canvas-{match['user']}"
         submission = intake.submissions.setdefault(student, Submission(
             student, match["name"], "canvas", {"canvas_user_id": match["user"], "canvas_submission_id": match["sub"]}))
-        submission.late = submission.late or bool(match["late"])
+        late[entry.path] = bool(match["late"])
         _, version = _version(match["file"])
         per_user.setdefault(student, []).append(((int(match["sub"]), version), entry.path, entry))
     chosen = {}
@@ -175,8 +175,9 @@ def _canvas(entries: list, intake: Intake) -> dict:
         if len(ids) > 1:
             intake.warnings.append(f"{student} ({submission.name}): {len(ids)} submissions; graded {submission.file}")
         if submission.file:
-            sub_id = next(c[0][0] for c in candidates if submission.file.split("!")[0] == c[1])
-            submission.lms_ids["canvas_submission_id"] = str(sub_id)
+            path = submission.file.split("!")[0]
+            submission.lms_ids["canvas_submission_id"] = str(next(c[0][0] for c in candidates if c[1] == path))
+            submission.late = late[path]  # the graded file's own mark
             chosen[student] = data
     return chosen
 

@@ -197,3 +197,15 @@ def test_a_canvas_download_is_graded_and_reaches_the_gradebook(tmp_path):
     assert blank["student"] == "canvas-2" and float(blank["automatic"]) < float(blank["automatic_max"])
     assert solution["complete"] == blank["complete"] == "no"  # no hand grades given
     assert json.loads((out / "intake.json").read_text())["unmatched"][0]["file"] == "stray.txt"
+
+
+def test_two_submissions_under_one_name_are_a_warning(tmp_path):
+    out = tmp_path / "out"
+    source = tmp_path / "moodle"
+    for pid in ("5501", "5509"):
+        (source / f"Jane Doe_{pid}_assignsubmission_file_").mkdir(parents=True)
+        (source / f"Jane Doe_{pid}_assignsubmission_file_" / NOTEBOOK_NAME).write_text("{}")
+        write_student(out, _result(f"moodle-{pid}"))
+    take_in(source, out)
+    _, warnings = gradebook.write(out, Policy())
+    assert "two submissions from one student? moodle-5501, moodle-5509 share the name 'jane doe'" in warnings
