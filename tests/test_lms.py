@@ -85,3 +85,13 @@ def test_times_without_a_zone_are_refused(tmp_path):
     times.write_text("student,submitted_at\nada,2026-03-02T10:00:00\n")
     with pytest.raises(IntakeError, match="no time zone"):
         take_in(tmp_path, tmp_path / "out", times)
+
+
+def test_merging_shards_keeps_the_intake(tmp_path):
+    from autograder.batch import merge
+
+    source = _canvas_zip(tmp_path)
+    take_in(source, tmp_path / "shard1")
+    take_in(source, tmp_path / "shard2")
+    merge([tmp_path / "shard1", tmp_path / "shard2"], tmp_path / "merged")
+    assert set(read_intake(tmp_path / "merged")) == {"canvas-12345", "canvas-23456", "canvas-34567"}
