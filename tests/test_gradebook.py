@@ -209,3 +209,23 @@ def test_two_submissions_under_one_name_are_a_warning(tmp_path):
     take_in(source, out)
     _, warnings = gradebook.write(out, Policy())
     assert "two submissions from one student? moodle-5501, moodle-5509 share the name 'jane doe'" in warnings
+
+
+def test_gradescope_run_applies_the_bundled_policy_and_the_metadata(tmp_path, monkeypatch):
+    import autograder.selftest
+
+    hidden = "compute_saliency_maps-values"
+    monkeypatch.setattr(autograder.selftest, "grade_one_after_self_test",
+                        lambda notebook, student, isolate, **limits: _result(student, hidden=(hidden,)))
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY.replace('file = "extensions.csv"', "") + '\n[gradescope]\nhidden_visibility = "hidden"\n')
+    metadata = tmp_path / "submission_metadata.json"
+    metadata.write_text(json.dumps({"created_at": "2026-03-02T06:00:00-05:00",
+                                    "assignment": {"due_date": "2026-03-01T23:59:00-05:00"}, "users": []}))
+    (tmp_path / "submission").mkdir()
+    score = gradescope.run(tmp_path / "submission", tmp_path / "results.json", policy_path=policy, metadata_path=metadata)
+    results = json.loads((tmp_path / "results.json").read_text())
+    earned = _result("s", (hidden,)).score
+    assert score == results["score"] == round(earned - round(earned * 0.1, 2), 2)
+    assert results["extra_data"]["days_late"] == 0.25
+    assert [t["visibility"] for t in results["tests"] if t["name"].endswith("(hidden case)")] == ["hidden"]
