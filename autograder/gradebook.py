@@ -91,7 +91,7 @@ def adjust(result, entry: dict, policy: Policy, hand: dict) -> Adjustments:
     if result.problem:
         notes.append(f"not graded automatically: {result.problem}")
     return Adjustments(days_late=round(days_late, 2), penalty_percent=percent, penalty_points=penalty,
-                       hand=grades, hand_max=dict(policy.questions), extra_credit=extra,
+                       hand=grades, hand_max=dict(policy.questions), hand_extra=tuple(policy.extra_questions), extra_credit=extra,
                        final=None if missing else round(max(final, 0.0), 2),
                        max_points=result.max_score + sum(policy.questions[q] for q in regular), notes=notes)
 

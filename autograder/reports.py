@@ -52,7 +52,8 @@ def _adjusted_output(adjustments: Adjustments) -> str:
                      f"= {adjustments.penalty_points:g} point(s).")
     for question, points in adjustments.hand.items():
         most = adjustments.hand_max.get(question, 0)
-        lines.append(f"{question} (graded by hand): " + ("not graded yet" if points is None else f"{points:g} / {most:g}"))
+        kind = "graded by hand, extra credit" if question in adjustments.hand_extra else "graded by hand"
+        lines.append(f"{question} ({kind}): " + ("not graded yet" if points is None else f"{points:g} / {most:g}"))
     if adjustments.final is None:
         lines.append("Final grade: incomplete until every question is graded.")
     else:

@@ -118,6 +118,8 @@ class Adjustments:
     """Hand-graded question -> points, or None where not graded yet."""
     hand_max: dict = field(default_factory=dict)
     """Hand-graded question -> its maximum points."""
+    hand_extra: tuple = ()
+    """The hand-graded questions that count as extra credit."""
     extra_credit: float = 0.0
     """The extra credit that counts (automatic and hand, capped), 0 where the policy ignores it."""
     final: float = None

@@ -111,6 +111,7 @@ def test_the_gradebook_applies_the_policy_and_the_hand_grades(course):
     # the pages: lateness and hand grades shown; the record is still the automatic result
     page = (out / "canvas-23456" / "feedback.html").read_text()
     assert "1.04 day(s) late: penalty 20%" in page and "not graded yet" in page and "Final grade: incomplete" in page
+    assert "inline_question_4 (extra credit)" in page and "inline_question_1 (extra credit)" not in page
     results = json.loads((out / "canvas-23456" / "results.json").read_text())
     assert results["extra_data"]["days_late"] == 1.04 and results["extra_data"]["final"] is None
     assert (out / "canvas-23456" / RECORD_NAME).read_bytes() == before
