@@ -1,19 +1,25 @@
 """``python -m autograder COMMAND``: the instructor's and the TA's entry point.
 
 Commands:
-  grade SUBMISSIONS_DIR --out OUT_DIR [--workers N] [--shard I/N]
-               grade one folder per student; write grades.csv, <student>/results.json, feedback.html
+  grade SUBMISSIONS --out OUT_DIR [--workers N] [--shard I/N] [--times CSV]
+               grade one folder per student, or a Canvas or Moodle download (zip or folder: see
+               docs/gradebook.md); write grades.csv, <student>/results.json, feedback.html and,
+               for a download, intake.json (who is who, what was chosen, what was not matched)
+  gradebook OUT_DIR [--policy TOML] [--hand-grades DB_OR_CSV]
+               apply the course policy (lateness, extensions, extra credit), merge the hand
+               grades; write final_grades.csv, canvas_import.csv, moodle_import.csv and each
+               student's feedback again
   merge OUT_DIR... --out MERGED
                combine the output folders of several shards
   check NOTEBOOK
                grade one notebook (public and hidden cases) and print the verdicts
-  gradescope-run --submission DIR --results FILE
+  gradescope-run --submission DIR --results FILE [--policy TOML] [--metadata JSON]
                what run_autograder calls on Gradescope: grade one submission
   self-test    prove the sandbox on the solution now and remember the verdict (exit 3 if it fails)
   references   regenerate the reference tensors from the solution notebook
   release      regenerate assignment/NetworkVisualization.ipynb with nbgrader
   answer-key   execute the solution notebook into build/answer_key/ (notebook + HTML)
-  gradescope-bundle --out ZIP
+  gradescope-bundle --out ZIP [--policy TOML]
                write a Gradescope autograder zip (setup.sh, run_autograder and the kit)
   student-bundle [--out ZIP] [--url URL]
                write what students get (notebook, helpers, data script, README); with --url,
@@ -52,10 +58,19 @@ def _grade(args) -> int:
     from .batch import grade_directory
     from .reports import grade_table
 
-    if not args.submissions.is_dir():
-        print(f"error: {args.submissions} is not a folder of student folders", file=sys.stderr)
+    from .lms import IntakeError, summary, take_in
+
+    if not args.submissions.exists():
+        print(f"error: {args.submissions} is neither a folder nor a zip", file=sys.stderr)
         return 2
-    results, errors = grade_directory(args.submissions, args.out, workers=args.workers, shard=args.shard,
+    try:
+        submissions, intake = take_in(args.submissions, args.out, args.times)
+    except (IntakeError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if intake is not None:
+        print("\n".join(summary(intake)), file=sys.stderr)
+    results, errors = grade_directory(submissions, args.out, workers=args.workers, shard=args.shard,
                                       isolate=_isolation(args), **_limits(args))
     print(grade_table(results))
     print(f"\ngrades: {args.out / 'grades.csv'}; feedback: {args.out}/<student>/feedback.html and results.json")
@@ -63,6 +78,25 @@ def _grade(args) -> int:
         print(f"\n{len(errors)} student(s) could not be graded because of a grader fault: {', '.join(sorted(errors))}. "
               "Run the same command again to retry them.", file=sys.stderr)
         return 1
+    return 0
+
+
+def _gradebook(args) -> int:
+    from .gradebook import write, summary
+    from .hand_grades import HandGradesError
+    from .policy import Policy, PolicyError, load
+
+    try:
+        policy = load(args.policy) if args.policy else Policy()
+        rows, warnings = write(args.out_dir, policy, args.hand_grades)
+    except (PolicyError, HandGradesError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(summary(rows))
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    print(f"\nwritten: {args.out_dir}/final_grades.csv, canvas_import.csv, moodle_import.csv; "
+          "each student's feedback.html and results.json again")
     return 0
 
 
@@ -112,7 +146,8 @@ def _gradescope_run(args) -> int:
     from .selftest import SelfTestFailed
 
     try:
-        score = run(args.submission, args.results, isolate=_isolation(args), **_limits(args))
+        score = run(args.submission, args.results, isolate=_isolation(args), policy_path=args.policy,
+                    metadata_path=args.metadata, **_limits(args))
     except SelfTestFailed as err:  # results.json tells the student and the instructor; Gradescope shows it
         print(f"error: {err}", file=sys.stderr)
         return 0
@@ -156,7 +191,13 @@ def _answer_key(args) -> int:
 def _gradescope_bundle(args) -> int:
     from .gradescope import write_bundle
 
-    print(f"Gradescope autograder bundle written to {write_bundle(args.out)}")
+    from .policy import PolicyError
+
+    try:
+        print(f"Gradescope autograder bundle written to {write_bundle(args.out, args.policy)}")
+    except PolicyError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -218,10 +259,18 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade a folder of submissions")
-    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR")
+    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
+                       help="a folder of student folders, or a Canvas or Moodle download (zip or folder)")
+    grade.add_argument("--times", type=Path, metavar="CSV",
+                       help="submission times: a CSV student,submitted_at (ISO 8601 with its zone)")
     grade.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
     grade.add_argument("--workers", type=int, default=1, help="submissions graded in parallel (default 1)")
     grade.add_argument("--shard", type=_shard, default=(1, 1), metavar="I/N", help="grade every N-th student from the I-th")
+    book = commands.add_parser("gradebook", help="final grades and the Canvas and Moodle import files")
+    book.add_argument("out_dir", type=Path, metavar="OUT_DIR")
+    book.add_argument("--policy", type=Path, metavar="TOML", help="the course policy (docs/gradebook.md)")
+    book.add_argument("--hand-grades", type=Path, metavar="DB_OR_CSV",
+                      help="nbgrader's gradebook.db or a CSV student,question,points")
     merge = commands.add_parser("merge", help="combine shard output folders")
     merge.add_argument("out_dirs", type=Path, nargs="+", metavar="OUT_DIR")
     merge.add_argument("--out", type=Path, required=True)
@@ -232,11 +281,14 @@ def _parser() -> argparse.ArgumentParser:
     gradescope = commands.add_parser("gradescope-run", help="grade one submission the Gradescope way")
     gradescope.add_argument("--submission", type=Path, required=True)
     gradescope.add_argument("--results", type=Path, required=True)
+    gradescope.add_argument("--policy", type=Path, help="the course policy (TOML): hidden cases' visibility, late penalty")
+    gradescope.add_argument("--metadata", type=Path, help="Gradescope's submission_metadata.json (for the late penalty)")
     proof = commands.add_parser("self-test", help="prove the sandbox on the solution and remember the verdict")
     for command in (grade, check, gradescope, proof):
         _add_grading_options(command)
     bundle = commands.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")
     bundle.add_argument("--out", type=Path, default=Path("build/gradescope_autograder.zip"))
+    bundle.add_argument("--policy", type=Path, help="the course policy (TOML) to put in the bundle as policy.toml")
     student = commands.add_parser("student-bundle", help="write the student zip (and the Colab notebook)")
     student.add_argument("--out", type=Path, default=Path("build/netvis_student.zip"))
     student.add_argument("--url", default="", help="where students (Colab) will download the zip from")
@@ -257,7 +309,7 @@ def _protect(args) -> int:
     return 0
 
 
-HANDLERS = {"protect": _protect, "self-test": _self_test, "grade": _grade, "merge": _merge, "check": _check, "gradescope-run": _gradescope_run,
+HANDLERS = {"gradebook": _gradebook, "protect": _protect, "self-test": _self_test, "grade": _grade, "merge": _merge, "check": _check, "gradescope-run": _gradescope_run,
             "references": _references, "release": _release, "answer-key": _answer_key,
             "gradescope-bundle": _gradescope_bundle, "student-bundle": _student_bundle, "examples": _examples, "bench": _bench}
 

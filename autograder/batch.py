@@ -19,6 +19,7 @@ from .config import NOTEBOOK_NAME
 from .files import remove_stale_temporaries
 from . import config, modes
 from .grading import grade_notebook
+from .lms import INTAKE_NAME
 from .references import load as load_references
 from .reports import read_results, write_grades, write_student
 from .results import read_record
@@ -109,12 +110,16 @@ def _shares_the_graders_uid(isolate) -> bool:
 
 
 def merge(out_dirs: list, merged: Path) -> list:
-    """Combine the per-student results of several shards' output folders into one, with one grades.csv."""
+    """Combine the per-student results of several shards' output folders into one, with one grades.csv
+    (and the first shard's intake.json, which every shard of one LMS download wrote alike)."""
     merged = Path(merged)
     merged.mkdir(parents=True, exist_ok=True)
     for out_dir in out_dirs:
         if Path(out_dir).resolve() == merged.resolve():
             continue
+        intake = Path(out_dir) / INTAKE_NAME
+        if intake.is_file() and not (merged / INTAKE_NAME).is_file():
+            shutil.copy2(intake, merged / INTAKE_NAME)
         for folder in sorted(Path(out_dir).iterdir()):
             if folder.is_dir() and read_record(folder) is not None:
                 shutil.copytree(folder, merged / folder.name, dirs_exist_ok=True)

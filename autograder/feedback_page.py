@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from netvis.checks import CHECKS_BY_ID, PARTS, Part, part_of
 
-from .results import CheckResult, SubmissionResult
+from .results import Adjustments, CheckResult, SubmissionResult
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "feedback.html.j2"
@@ -116,12 +116,13 @@ def environment() -> Environment:
                        lstrip_blocks=True, autoescape=select_autoescape(["html", "j2"], default=True))
 
 
-def feedback_html(result: SubmissionResult) -> str:
-    """The self-contained feedback page (HTML text) for one student."""
+def feedback_html(result: SubmissionResult, adjustments: Adjustments = None) -> str:
+    """The self-contained feedback page (HTML text) for one student; with ``adjustments`` (from the
+    gradebook) it also shows the days late, the penalty, the hand grades and the final grade."""
     parts = part_views(result)
     graded = [p for p in parts if not p.part.extra_credit]
     extra = [p for p in parts if p.part.extra_credit]
     return environment().get_template(TEMPLATE_NAME).render(
         student=result.student, problem=result.problem, parts=parts, points_line=points_line(graded),
         extra_line=points_line(extra) if extra else "", errors=cell_errors(result),
-        full_marks=bool(graded) and all(p.points == p.max_points for p in graded))
+        full_marks=bool(graded) and all(p.points == p.max_points for p in graded), adjustments=adjustments)

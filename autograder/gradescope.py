@@ -6,9 +6,16 @@ reference tensors and the data files. Gradescope unpacks it into ``/autograder/s
 runs ``setup.sh`` there once. For each submission, ``run_autograder`` grades
 ``/autograder/submission`` into ``/autograder/results/results.json``; ``AUTOGRADER_ROOT``
 moves that tree elsewhere, for a local trial.
+
+With a course policy (``gradescope-bundle --policy FILE`` puts it in the bundle as
+``policy.toml``), the hidden cases' messages follow its ``[gradescope] hidden_visibility``, and
+where ``[late] on_gradescope = true`` the late penalty is taken from the score, reckoned from
+``/autograder/submission_metadata.json``: ``created_at`` against the due date Gradescope gives the
+submitter (``users[].assignment.due_date``, which carries an extension, else ``assignment.due_date``).
 """
 import json
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 from netvis.config import data_dir
@@ -41,7 +48,10 @@ cd "$root/source"
 export NETVIS_DATA_DIR="$root/source/datasets" NETVIS_REFERENCES_DIR="$root/source/build/references"
 mkdir -p "$root/results"
 chmod 700 "$root/results"
-python3 -m autograder gradescope-run --submission "$root/submission" --results "$root/results/results.json" ${NETVIS_GRADE_OPTIONS:-}
+policy=()
+if [ -f "$root/source/policy.toml" ]; then policy=(--policy "$root/source/policy.toml"); fi
+python3 -m autograder gradescope-run --submission "$root/submission" --results "$root/results/results.json" \
+    --metadata "$root/submission_metadata.json" ${policy[@]+"${policy[@]}"} ${NETVIS_GRADE_OPTIONS:-}
 """
 
 REFUSED_OUTPUT = (
@@ -63,16 +73,27 @@ def _files(path: Path):
                     and p.relative_to(path).parts[0] not in BUNDLE_LEAVES_OUT)
 
 
-def write_bundle(out: Path) -> Path:
-    """The zip Gradescope takes as a programming assignment's autograder."""
+def write_bundle(out: Path, policy: Path = None) -> Path:
+    """The zip Gradescope takes as a programming assignment's autograder; ``policy`` (a TOML file,
+    checked first) goes in as ``policy.toml``, with the extensions CSV it names beside it."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(out, _write_zip)
+    extra = {}
+    if policy is not None:
+        from .policy import load
+
+        loaded = load(policy)  # refuse a bad policy here, not on Gradescope
+        extra["policy.toml"] = Path(policy).read_bytes()
+        for name in loaded.companions:
+            extra[name] = (Path(policy).parent / name).read_bytes()
+    atomic_write(out, lambda stream: _write_zip(stream, extra))
     return out
 
 
-def _write_zip(stream) -> None:
+def _write_zip(stream, extra: dict = None) -> None:
     with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, data in (extra or {}).items():
+            bundle.writestr(name, data)
         for name, text in [("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)]:
             info = zipfile.ZipInfo(name)
             info.external_attr = 0o755 << 16
@@ -87,14 +108,50 @@ def _write_zip(stream) -> None:
                 bundle.write(path, f"datasets/{path.name}")
 
 
-def run(submission_dir: Path, results_path: Path, isolate="auto", **limits) -> float:
+def _time(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def late_adjustments(metadata: dict, policy, result):
+    """The late penalty (results.Adjustments) for a submission per ``submission_metadata.json``, or
+    None where the policy does not apply it on Gradescope or the submission is on time."""
+    from .results import Adjustments
+
+    if policy is None or not policy.on_gradescope or not policy.penalty_percent:
+        return None
+    submitted = _time(metadata.get("created_at"))
+    dues = [_time((user.get("assignment") or {}).get("due_date")) for user in metadata.get("users") or []]
+    dues = [d for d in dues if d is not None] or [_time((metadata.get("assignment") or {}).get("due_date"))]
+    due = max((d for d in dues if d is not None), default=None)
+    if submitted is None or due is None:
+        return None
+    days, percent = type(policy)(due=due, grace=policy.grace, penalty_percent=policy.penalty_percent,
+                                 per=policy.per, cap_percent=policy.cap_percent).lateness("", submitted)
+    if not percent:
+        return None
+    penalty = round(result.score * percent / 100, 2)
+    return Adjustments(days_late=round(days, 2), penalty_percent=percent, penalty_points=penalty,
+                       final=max(result.score - penalty, 0), max_points=result.max_score,
+                       notes=[f"Due {due.isoformat()}; submitted {submitted.isoformat()}. The inline questions "
+                              "are graded by hand, later."])
+
+
+def run(submission_dir: Path, results_path: Path, isolate="auto", policy_path: Path = None,
+        metadata_path: Path = None, **limits) -> float:
     """Grade the notebook in ``submission_dir`` after the self-test; write Gradescope's results.json;
-    return the score. Where the sandbox cannot be had or fails its self-test, results.json tells the
+    return the score (less any late penalty the policy applies here). Where the sandbox cannot be had or fails its self-test, results.json tells the
     student it is not their fault and the instructor what to change, and SelfTestFailed is raised."""
     from .reports import gradescope_results
     from .selftest import SelfTestFailed, grade_one_after_self_test
 
+    from .policy import load
+
     config.GRADER_ONLY_PATHS.append(Path(results_path).parent)
+    policy = load(policy_path) if policy_path else None
+    try:
+        metadata = json.loads(Path(metadata_path).read_text()) if metadata_path else {}
+    except (OSError, ValueError):
+        metadata = {}
     notebooks = sorted(Path(submission_dir).rglob("*.ipynb"))
     named = [p for p in notebooks if p.name == NOTEBOOK_NAME]
     notebook = (named or notebooks or [Path(submission_dir) / NOTEBOOK_NAME])[0]
@@ -103,8 +160,10 @@ def run(submission_dir: Path, results_path: Path, isolate="auto", **limits) -> f
     except SelfTestFailed as err:
         atomic_write_text(Path(results_path), json.dumps(refused_results(str(err)), indent=1))
         raise
-    atomic_write_text(Path(results_path), json.dumps(gradescope_results(result), indent=1))
-    return result.score
+    adjustments = late_adjustments(metadata, policy, result)
+    results = gradescope_results(result, adjustments, policy.hidden_visibility if policy else "after_due_date")
+    atomic_write_text(Path(results_path), json.dumps(results, indent=1))
+    return results["score"]
 
 
 def refused_results(reason: str) -> dict:

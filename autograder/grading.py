@@ -21,7 +21,7 @@ from .cells import GRADING_ENVIRONMENT, new_namespace, run_cell
 from .hidden import hidden_cases
 from .notebook import CodeCell, SubmissionError, read_program
 from .references import load as load_references
-from .results import CheckResult, SubmissionResult, first_lines
+from .results import HIDDEN_FAILURE, CheckResult, SubmissionResult, first_lines
 from .sandbox import Interrupted, SandboxStudent, SandboxUnavailable
 
 
@@ -44,7 +44,7 @@ def run_check(check, student) -> CheckResult:
                 try:
                     message = check.run(student, hidden)
                 except CheckFailed as err:
-                    return verdict(0, f"Fails a hidden case: {err}")
+                    return verdict(0, f"{HIDDEN_FAILURE}{err}")
             return verdict(check.points, f"ok: {message}")
         except Interrupted:
             continue  # the run was lost to a notebook cell: once more, on a fresh run

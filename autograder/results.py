@@ -7,6 +7,8 @@ from netvis.checks import is_extra_credit
 
 from .files import atomic_write_text
 
+HIDDEN_FAILURE = "Fails a hidden case: "
+"""How a check's message begins when it comes from a hidden case (Gradescope may hide it)."""
 RECORD_NAME = "grading.json"
 """Per student: the full result, written last; its presence marks a finished student."""
 
@@ -103,6 +105,31 @@ class SubmissionResult:
     @classmethod
     def from_dict(cls, data: dict) -> "SubmissionResult":
         return cls(**dict(data, checks=[CheckResult(**c) for c in data["checks"]]))
+
+
+@dataclass
+class Adjustments:
+    """What the gradebook adds to an automatic result for the student to read: lateness, the hand
+    grades, the final grade. The record (grading.json) stays the automatic result alone."""
+    days_late: float = 0.0
+    penalty_percent: float = 0.0
+    penalty_points: float = 0.0
+    hand: dict = field(default_factory=dict)
+    """Hand-graded question -> points, or None where not graded yet."""
+    hand_max: dict = field(default_factory=dict)
+    """Hand-graded question -> its maximum points."""
+    hand_extra: tuple = ()
+    """The hand-graded questions that count as extra credit."""
+    extra_credit: float = 0.0
+    """The extra credit that counts (automatic and hand, capped), 0 where the policy ignores it."""
+    final: float = None
+    """The final grade; None where some hand grade is missing (incomplete)."""
+    max_points: float = 0.0
+    notes: list = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.final is not None
 
 
 def first_lines(cells, numbers) -> dict:
