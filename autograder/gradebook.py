@@ -101,9 +101,11 @@ def build(out_dir: Path, policy: Policy, hand_path=None) -> tuple:
     out_dir = Path(out_dir)
     results = read_results(out_dir)
     intake = read_intake(out_dir)
+    warnings = [f"{r.student} has a record but is not in intake.json (an earlier download?): left out"
+                for r in results if intake and r.student not in intake]
+    results = [r for r in results if not intake or r.student in intake]
     entries = {r.student: intake.get(r.student, {"name": r.student, "lms": "folders", "lms_ids": {}})
                for r in results}
-    warnings = []
     names = {s: _aliases(e) for s, e in {**intake, **entries}.items()}
     extended, unknown = _resolve(policy.extensions, names)
     policy = dataclasses.replace(policy, extensions=extended)  # keyed by student id; the caller's is left as it was

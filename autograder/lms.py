@@ -6,7 +6,9 @@
   ``name_userid_submissionid_filename``, ``name_late_userid_submissionid_filename`` for a late
   one; a file the student uploaded again gets ``-1``, ``-2`` before its extension;
 - a Moodle "Download all submissions" zip or folder: one folder per submission plugin named
-  ``Full Name_<participantid>_assignsubmission_file_`` (or ``_onlinetext_``) holding the files;
+  ``Full Name_<participantid>_assignsubmission_file`` (Moodle 3.1 to 4.x add a final ``_``; or
+  ``_onlinetext``) holding the files, or, with "Download submissions in folders" off, flat files named
+  ``Full Name_<participantid>_assignsubmission_file_<filename>`` (Moodle turns ``_`` in names into spaces);
 - one folder per student, as before (then nothing here is done).
 
 Each LMS student becomes a staging folder ``canvas-<userid>`` or ``moodle-<participantid>``
@@ -19,6 +21,7 @@ import csv
 import io
 import json
 import re
+import shutil
 import zipfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -33,6 +36,7 @@ STAGING_NAME = ".staging"
 CANVAS_FILE = re.compile(r"^(?P<name>[^_/]+?)(?P<late>_late)?_(?P<user>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
 CANVAS_TEXT = re.compile(r"^(?P<name>[^_/]+?)(?P<late>_late)?_(?P<user>\d+)_text\.html$")
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+)_(?P<pid>\d+)_assignsubmission_(?P<plugin>file|onlinetext)_?$")
+MOODLE_FILE = re.compile(r"^(?P<name>[^_/]+)_(?P<pid>\d+)_assignsubmission_(?P<plugin>file|onlinetext)_(?P<file>[^/]+)$")
 RESUBMISSION = re.compile(r"^(?P<stem>.*?)-(?P<n>\d+)(?P<ext>\.[^.]+)$")
 
 
@@ -96,7 +100,8 @@ def detect(source: Path) -> str:
             MOODLE_FOLDER.match(p.name) for p in source.iterdir()):
         return "folders"
     entries = _entries(source)
-    if any(MOODLE_FOLDER.match(PurePosixPath(e.path).parts[0]) for e in entries if "/" in e.path):
+    if any(MOODLE_FOLDER.match(PurePosixPath(e.path).parts[0]) for e in entries if "/" in e.path) or \
+            any(MOODLE_FILE.match(e.path) for e in entries):
         return "moodle"
     if any(CANVAS_FILE.match(e.path) or CANVAS_TEXT.match(e.path) for e in entries if "/" not in e.path):
         return "canvas"
@@ -186,9 +191,9 @@ def _moodle(entries: list, intake: Intake) -> dict:
     per_student = {}
     for entry in entries:
         parts = PurePosixPath(entry.path).parts
-        match = MOODLE_FOLDER.match(parts[0]) if len(parts) > 1 else None
+        match = MOODLE_FOLDER.match(parts[0]) if len(parts) > 1 else MOODLE_FILE.match(entry.path)
         if match is None:
-            intake.unmatched.append({"file": entry.path, "reason": "not inside a Name_<participantid>_assignsubmission_… folder"})
+            intake.unmatched.append({"file": entry.path, "reason": "neither inside a Name_<participantid>_assignsubmission_… folder nor so named"})
             continue
         student = f"moodle-{match['pid']}"
         submission = intake.submissions.setdefault(student, Submission(
@@ -196,7 +201,7 @@ def _moodle(entries: list, intake: Intake) -> dict:
         if match["plugin"] == "onlinetext":
             intake.unmatched.append({"file": entry.path, "reason": f"{student}: online text, not a file"})
             continue
-        _, version = _version(parts[-1])
+        _, version = _version(match["file"] if len(parts) == 1 else parts[-1])
         per_student.setdefault(student, []).append(((0, version), entry.path, entry))
     chosen = {}
     for student, candidates in per_student.items():
@@ -265,6 +270,8 @@ def take_in(source: Path, out_dir: Path, times_file=None) -> tuple:
             intake.warnings.append(f"{student} ({submission.name}): no notebook among the files; not graded")
     _apply_times(intake, times)
     staging = out_dir / STAGING_NAME
+    for stale in (p for p in staging.glob("*") if p.is_dir() and p.name not in chosen):
+        shutil.rmtree(stale)  # a student of an earlier download of this OUT, absent from this one: not graded again
     for student, data in chosen.items():
         (staging / student).mkdir(parents=True, exist_ok=True)
         atomic_write(staging / student / NOTEBOOK_NAME, lambda f, data=data: f.write(data))

@@ -72,6 +72,28 @@ def test_a_moodle_folder_is_staged_per_participant_and_online_text_is_listed(tmp
     assert "--times: nobody matches no submission" in intake.warnings
 
 
+def test_a_flat_moodle_zip_is_read_and_a_later_download_replaces_the_staged_students(tmp_path):
+    """Moodle with "Download submissions in folders" off: every file at the top, prefixed with the
+    participant's name, id and plugin. A student missing from a later download of the same OUT is
+    no longer staged (so not graded again)."""
+    source = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(source, "w") as archive:
+        archive.writestr(f"Jane Doe_5501_assignsubmission_file_{NOTEBOOK}", _nb("jane"))
+        archive.writestr(f"Bob Ray_5502_assignsubmission_file_{NOTEBOOK}", _nb("bob"))
+        archive.writestr("Bob Ray_5502_assignsubmission_onlinetext_onlinetext.html", b"<p>hi</p>")
+    assert detect(source) == "moodle"
+    staging, intake = take_in(source, tmp_path / "out")
+    assert sorted(p.name for p in staging.iterdir()) == ["moodle-5501", "moodle-5502"]
+    assert intake.submissions["moodle-5502"].name == "Bob Ray"
+    assert [u["file"] for u in intake.unmatched] == ["Bob Ray_5502_assignsubmission_onlinetext_onlinetext.html"]
+    later = tmp_path / "later.zip"
+    with zipfile.ZipFile(later, "w") as archive:
+        archive.writestr(f"Jane Doe_5501_assignsubmission_file_{NOTEBOOK}", _nb("jane again"))
+    staging, _ = take_in(later, tmp_path / "out")
+    assert [p.name for p in staging.iterdir()] == ["moodle-5501"]
+    assert json.loads((staging / "moodle-5501" / NOTEBOOK).read_text())["metadata"]["tag"] == "jane again"
+
+
 def test_a_folder_per_student_is_graded_as_it_is(tmp_path):
     (tmp_path / "ada").mkdir()
     (tmp_path / "ada" / NOTEBOOK).write_bytes(_nb("ada"))
