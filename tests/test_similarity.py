@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 from autograder import code_norm, similarity
+from autograder.__main__ import main
 from autograder.config import KIT_ROOT, NOTEBOOK_NAME, SOLUTION_NOTEBOOK
 from autograder.dev.variants import Variant, build_submission
 from autograder.notebook import load_notebook
@@ -141,3 +142,135 @@ def test_a_function_that_does_not_parse_falls_back_to_tokens():
     broken = SALIENCY.replace("scores.sum().backward()", "scores.sum(.backward(")
     function = _function(broken)
     assert not function.parsed and "backward" in function.normalised.split()
+
+
+# --- ranking ---------------------------------------------------------------------------------
+
+def _key(match) -> tuple:
+    return tuple(sorted((match.first, match.second)))
+
+
+def test_planted_copies_rank_first_and_independent_pairs_stay_below_the_threshold(report):
+    report, _ = report
+    planted = {tuple(sorted(p)) for p in PLANTED}
+    assert {_key(m) for m in report.pairs[:len(planted)]} == planted
+    for match in report.pairs[len(planted):]:
+        assert match.score < similarity.THRESHOLD, f"{match.first} & {match.second}: {match.score:.2f}"
+    assert all(m.score > similarity.THRESHOLD for m in report.pairs[:len(planted)])
+    assert len(report.pairs) == 9 * 8 // 2
+
+
+def test_against_finds_the_copied_public_solution_first(report):
+    report, _ = report
+    top = report.against[0]
+    assert (top.first, top.second) == ("copy_of_public", "public_solution.py")
+    assert top.score > similarity.THRESHOLD
+    own = [m.second for m in report.against if m.first == "copy_of_public"]
+    assert own[0] == "public_solution.py" and "kit_solution.ipynb" in own
+
+
+def test_a_function_everyone_writes_alike_does_not_raise_a_pair(tmp_path):
+    common = ("def compute_saliency_maps(X, y, model):\n    model.eval()\n    X.requires_grad_()\n"
+              "    model(X).gather(1, y.view(-1, 1)).sum().backward()\n    return X.grad.abs().amax(dim=1)\n")
+    for name in STYLES + ["copy_of_b"]:
+        variant = variant_from_file(CLASS_DIR / f"{name}.py")
+        helpers = variant.sources["compute_saliency_maps"].rsplit("def compute_saliency_maps", 1)[0]
+        variant.sources["compute_saliency_maps"] = helpers + common
+        write_student(tmp_path / "class", name, variant)
+    result = similarity.write_report(tmp_path / "class", tmp_path / "out")
+    assert _key(result.pairs[0]) == ("copy_of_b", "style_b")
+    for match in result.pairs[1:]:
+        assert match.score < similarity.THRESHOLD
+        saliency = next(f for f in match.functions if f.name == "compute_saliency_maps")
+        assert saliency.likeness == pytest.approx(1.0) and saliency.z == pytest.approx(0.0)
+
+
+# --- the files and the command ---------------------------------------------------------------
+
+def test_json_lists_ranked_pairs_with_per_function_scores_and_the_skipped(report):
+    report, out = report
+    data = json.loads((out / "similarity.json").read_text())
+    scores = [p["score"] for p in data["pairs"]]
+    assert scores == sorted(scores, reverse=True)
+    assert sorted(data["pairs"][0]["ids"]) in [sorted(p) for p in PLANTED]
+    assert set(data["pairs"][0]["functions"]) >= {"compute_saliency_maps", "make_fooling_image"}
+    assert data["against"][0]["ids"] == ["copy_of_public", "public_solution.py"]
+    assert "unreadable" in data["skipped"] and "not a readable Jupyter notebook" in data["skipped"]["unreadable"]
+    assert "not a verdict" in data["note"]
+
+
+def test_page_marks_shared_code_says_it_is_no_verdict_and_escapes_student_text(tmp_path, klass):
+    hostile = SALIENCY.replace("model.eval()", "model.eval()\n    tag = '</pre><script>alert(1)</script>'")
+    for name in ("hostile_1", "hostile_2"):
+        variant = Variant(name, set(), "")
+        variant.sources.update(_stubs())
+        variant.sources["compute_saliency_maps"] = hostile
+        write_student(tmp_path / "class", name, variant)
+    similarity.write_report(tmp_path / "class", tmp_path / "out")
+    page = (tmp_path / "out" / "similarity.html").read_text()
+    assert "for a person to review, not a verdict" in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<mark>" in page and "hostile_1 &amp; hostile_2" in page
+
+
+def _run(*args, cwd=KIT_ROOT):
+    return subprocess.run([sys.executable, "-m", "autograder", "similarity", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=300)
+
+
+def test_command_writes_only_into_its_folder_and_leaves_a_grade_output_untouched(klass, known, tmp_path):
+    graded = tmp_path / "graded"  # what `grade --out` leaves: grades.csv and a folder per student
+    for student in ("style_a", "copy_of_b"):
+        (graded / student).mkdir(parents=True)
+        (graded / student / "feedback.html").write_text("<p>your feedback</p>")
+        (graded / student / "results.json").write_text("{}")
+    (graded / "grades.csv").write_text("student,score\n")
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in graded.rglob("*") if p.is_file()}
+    submissions = {p: p.stat().st_mtime_ns for p in klass.rglob("*")}
+    done = _run(klass, "--out", tmp_path / "report", "--against", known)
+    assert done.returncode == 0, done.stderr
+    assert "not a verdict" in done.stdout and "skipped: unreadable" in done.stdout
+    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == ["similarity.html", "similarity.json"]
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in graded.rglob("*") if p.is_file()} == before
+    assert {p: p.stat().st_mtime_ns for p in klass.rglob("*")} == submissions
+    assert not any("similarity" in p.name for p in graded.rglob("*"))
+
+
+@pytest.mark.parametrize("case", ["file", "empty", "no_notebooks", "against"])
+def test_bad_input_is_a_clear_error(tmp_path, klass, case, capsys):
+    target, extra = tmp_path / "class", []
+    if case == "file":
+        target.write_text("not a folder")
+    elif case == "empty":
+        target.mkdir()
+    elif case == "no_notebooks":
+        (target / "alice").mkdir(parents=True)
+        (target / "alice" / "notes.txt").write_text("hello")
+    else:
+        target, extra = klass, ["--against", tmp_path / "missing"]
+    status = main(["similarity", str(target), "--out", str(tmp_path / "out"), *map(str, extra)])
+    assert status == 2
+    assert {"file": "is not a folder", "empty": "no notebooks found", "no_notebooks": "no notebooks found",
+            "against": "is not a folder"}[case] in capsys.readouterr().err
+    assert not (tmp_path / "out" / "similarity.html").exists()
+
+
+# --- the page in a browser -------------------------------------------------------------------
+
+def test_screenshot_of_the_page(report):
+    chromium = os.environ.get("NETVIS_CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).is_file():
+        pytest.skip(f"{chromium} not found: install Debian's chromium for the screenshot")
+    from playwright.sync_api import sync_playwright
+
+    _, out = report
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto((out / "similarity.html").as_uri())
+        assert page.locator("#ranked-pairs tr.flag").count() == 2  # the two planted pairs
+        page.locator("#pair-1").scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOT), full_page=False)
+        browser.close()
+    assert SCREENSHOT.stat().st_size > 20_000
