@@ -1,8 +1,8 @@
 """``python -m autograder similarity``: which submissions are unusually alike, for a person to review.
 
 Every pair of students is compared function by function on the tokens of ``code_norm`` with
-copydetect's winnowing fingerprints (each normalised token is one character of the text that
-copydetect fingerprints, so its k-grams are k tokens). A function's *likeness* in a pair is the
+copydetect's fingerprints (each normalised token is one character of the text that copydetect
+fingerprints, so its k-grams are k tokens; every k-gram is kept, see ``WINDOW``). A function's *likeness* in a pair is the
 mean of the two shares of tokens covered by shared fingerprints (0 to 1).
 
 Likeness alone would rank short functions that everyone writes alike first, so each is measured
@@ -33,8 +33,11 @@ from .notebook import SubmissionError
 
 K = 7
 """Tokens per fingerprinted k-gram: shorter runs are never counted as shared."""
-WINDOW = 3
-"""Winnowing window: any shared run of K + WINDOW - 1 tokens is always found."""
+WINDOW = 1
+"""Winnowing window 1: every k-gram is kept. copydetect hashes k-grams with Python's ``hash``, which
+changes from process to process, and winnowing keeps the smallest hash of each window, so with a
+larger window the same class could score differently on every run; functions are short enough to
+keep them all."""
 MIN_SPREAD = 0.05
 """The smallest spread a function's likeness is divided by, for functions the whole class writes alike."""
 THRESHOLD = 5.0
