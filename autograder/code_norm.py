@@ -216,7 +216,7 @@ def functions_in_sources(sources: list, names=STUDENT_FUNCTIONS) -> dict:
     for source in sources:
         try:
             tree = ast.parse(source)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             for name in names:
                 text = _cut_unparsed(source, name)
                 if text:

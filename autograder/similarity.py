@@ -99,6 +99,9 @@ def load_class(submissions: Path):
         except SubmissionError as err:
             skipped[folder.name] = str(err)
             continue
+        except Exception as err:  # noqa: BLE001 - one odd notebook costs its own place in the report, never the report
+            skipped[folder.name] = f"its code could not be taken apart ({type(err).__name__}: {str(err)[:200]})"
+            continue
         if not functions:
             skipped[folder.name] = "no student function written beyond the starter code"
             continue

@@ -144,6 +144,27 @@ def test_a_function_that_does_not_parse_falls_back_to_tokens():
     assert not function.parsed and "backward" in function.normalised.split()
 
 
+def test_a_cell_that_does_not_parse_is_compared_and_never_breaks_the_report(tmp_path):
+    broken = SALIENCY.replace("scores.sum().backward()", "scores.sum(.backward(")
+    nested = "def make_fooling_image(X, target_y, model):\n    return " + "(" * 300 + "X" + ")" * 300 + "\n"
+    for name, source in (("broken", broken), ("fine", SALIENCY)):
+        variant = Variant(name, set(), "")
+        variant.sources.update(_stubs())
+        variant.sources["compute_saliency_maps"] = source
+        variant.sources["make_fooling_image"] = nested
+        write_student(tmp_path / "class", name, variant)
+    result = similarity.write_report(tmp_path / "class", tmp_path / "out")
+    assert not result.skipped and len(result.pairs) == 1
+    saliency = next(f for f in result.pairs[0].functions if f.name == "compute_saliency_maps")
+    assert 0.5 < saliency.likeness < 1.0
+
+
+def test_the_last_definition_counts_as_in_a_kernel():
+    later = "def compute_saliency_maps(X, y, model):\n    return X.abs().sum(dim=1)\n"
+    assert code_norm.functions_in_sources([SALIENCY, later])["compute_saliency_maps"].normalised == \
+        "return V . abs ( ) . sum ( V = N )"
+
+
 # --- ranking ---------------------------------------------------------------------------------
 
 def _key(match) -> tuple:
