@@ -246,12 +246,17 @@ def report_json(report: Report) -> dict:
             "skipped": report.skipped}
 
 
+LISTED = 300
+"""Pairs (and matches) the page lists; similarity.json has them all."""
+
+
 def report_html(report: Report, shown: int = 30) -> str:
     """The page: the ranked pairs, the code of the top ones side by side with the shared runs marked."""
     from .feedback_page import environment
 
     return environment().get_template(TEMPLATE_NAME).render(
-        pairs=report.pairs, against=report.against, skipped=report.skipped, threshold=report.threshold,
+        pairs=report.pairs[:LISTED], against=report.against[:LISTED], total=len(report.pairs),
+        total_against=len(report.against), skipped=report.skipped, threshold=report.threshold,
         shown=[_view(m, report) for m in report.pairs[:shown]],
         shown_against=[_view(m, report) for m in report.against[:min(shown, 10)]])
 
