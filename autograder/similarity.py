@@ -40,6 +40,8 @@ larger window the same class could score differently on every run; functions are
 keep them all."""
 MIN_SPREAD = 0.05
 """The smallest spread a function's likeness is divided by, for functions the whole class writes alike."""
+NO_CLASS = (0.0, 0.25)
+"""(median, spread) where the class has no pair at all to measure against: a likeness of 1 scores 4."""
 THRESHOLD = 5.0
 """Default score above which a pair is marked for review."""
 TEMPLATE_NAME = "similarity.html.j2"
@@ -166,11 +168,14 @@ def _compare(a: Entry, b: Entry) -> dict:
 
 
 def class_statistics(likenesses: dict) -> dict:
-    """Function name -> (median, spread) of its likeness over the class's pairs."""
+    """Function name -> (median, spread) of its likeness over the class's pairs; under ``None``, over
+    all functions pooled, for a function that no pair of the class shares (matches with solutions)."""
     values = {}
     for per_function in likenesses.values():
         for name, (likeness, _, _) in per_function.items():
             values.setdefault(name, []).append(likeness)
+    if values:
+        values[None] = [x for xs in values.values() for x in xs]
     stats = {}
     for name, xs in values.items():
         median = statistics.median(xs)
@@ -182,7 +187,7 @@ def class_statistics(likenesses: dict) -> dict:
 def _match(a: Entry, b: Entry, per_function: dict, stats: dict) -> Match:
     functions = []
     for name, (likeness, marks_a, marks_b) in per_function.items():
-        median, spread = stats.get(name, (0.0, MIN_SPREAD))
+        median, spread = stats.get(name) or stats.get(None) or NO_CLASS
         weight = math.sqrt(min(len(a.functions[name].tokens), len(b.functions[name].tokens)))
         functions.append(FunctionMatch(name, likeness, (likeness - median) / spread, weight, (marks_a, marks_b)))
     weights = math.sqrt(sum(f.weight ** 2 for f in functions)) or 1.0
