@@ -243,11 +243,21 @@ def _view(match: Match, report: Report) -> dict:
         for f in sorted(match.functions, key=lambda f: -f.weight * f.z)]}
 
 
+def _by_submission(matches: list) -> dict:
+    """Submission id -> its matches with the known solutions, highest score first."""
+    grouped = {}
+    for match in matches:  # already in order
+        grouped.setdefault(match.first, []).append(
+            {"solution": match.second, "score": round(match.score, 3), "likeness": round(match.likeness, 3)})
+    return grouped
+
+
 def report_json(report: Report) -> dict:
     return {"note": "For a person to review, not a verdict.",
             "method": {"k": K, "window": WINDOW, "min_spread": MIN_SPREAD, "threshold": report.threshold},
             "pairs": [m.summary() for m in report.pairs],
             "against": [m.summary() for m in report.against],
+            "against_by_submission": _by_submission(report.against),
             "skipped": report.skipped}
 
 

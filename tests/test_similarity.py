@@ -216,6 +216,8 @@ def test_json_lists_ranked_pairs_with_per_function_scores_and_the_skipped(report
     assert sorted(data["pairs"][0]["ids"]) in [sorted(p) for p in PLANTED]
     assert set(data["pairs"][0]["functions"]) >= {"compute_saliency_maps", "make_fooling_image"}
     assert data["against"][0]["ids"] == ["copy_of_public", "public_solution.py"]
+    assert data["against_by_submission"]["copy_of_public"][0]["solution"] == "public_solution.py"
+    assert set(data["against_by_submission"]) == set(STYLES) | {"copy_of_b", "copy_of_e", "copy_of_public"}
     assert "unreadable" in data["skipped"] and "not a readable Jupyter notebook" in data["skipped"]["unreadable"]
     assert "not a verdict" in data["note"]
 
