@@ -26,6 +26,9 @@ Commands:
                also the notebook for Colab, which fetches the zip from URL
   examples     rebuild examples/submissions/ from the solution and tests/corpus variants
   bench        measure performance against its anchors; print a table, write build/bench.json
+  similarity SUBMISSIONS_DIR --out OUT_DIR [--against FOLDER] [--threshold Z]
+               rank pairs of students by how unusually alike their functions are (and each student
+               against known solutions); write similarity.html and similarity.json, for a person to review
 
 Grading commands first grade the reference solution in their sandbox and refuse to grade
 anyone if it does not get full marks. Exit status: 0 when everything was graded, 1 when some
@@ -229,6 +232,23 @@ def _bench(args) -> int:
     return 0
 
 
+def _similarity(args) -> int:
+    from .similarity import THRESHOLD, SimilarityError, write_report
+
+    threshold = THRESHOLD if args.threshold is None else args.threshold
+    try:
+        report = write_report(args.submissions, args.out, against=args.against, threshold=threshold)
+    except SimilarityError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    flagged = sum(m.score > report.threshold for m in report.pairs)
+    print(f"{len(report.pairs)} pairs ranked, {flagged} above {report.threshold:g}"
+          + (f"; {len(report.against)} matches with known solutions" if args.against else "")
+          + (f"; skipped: {', '.join(sorted(report.skipped))}" if report.skipped else ""))
+    print(f"report: {args.out / 'similarity.html'} and similarity.json (for a person to review, not a verdict)")
+    return 0
+
+
 def _shard(text: str) -> tuple:
     try:
         index, count = (int(part) for part in text.split("/"))
@@ -296,6 +316,13 @@ def _parser() -> argparse.ArgumentParser:
                                                   "(for the uid mode where Landlock is missing)")
     protect.add_argument("paths", type=Path, nargs="*", metavar="FOLDER",
                          help="more folders to close (submissions, output); the kit's own are always closed")
+    similar = commands.add_parser("similarity", help="rank pairs of submissions by unusual likeness, for review")
+    similar.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR")
+    similar.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
+    similar.add_argument("--against", type=Path, metavar="FOLDER",
+                         help="a folder of known solutions (.py or .ipynb) to match each submission against")
+    similar.add_argument("--threshold", type=float, default=None,
+                         help="score above which a pair is marked for review (default 5; see docs/similarity.md)")
     for name in ("references", "release", "answer-key", "examples", "bench"):
         commands.add_parser(name)
     return parser
@@ -311,7 +338,8 @@ def _protect(args) -> int:
 
 HANDLERS = {"gradebook": _gradebook, "protect": _protect, "self-test": _self_test, "grade": _grade, "merge": _merge, "check": _check, "gradescope-run": _gradescope_run,
             "references": _references, "release": _release, "answer-key": _answer_key,
-            "gradescope-bundle": _gradescope_bundle, "student-bundle": _student_bundle, "examples": _examples, "bench": _bench}
+            "gradescope-bundle": _gradescope_bundle, "student-bundle": _student_bundle, "examples": _examples, "bench": _bench,
+            "similarity": _similarity}
 
 
 def main(argv=None) -> int:
