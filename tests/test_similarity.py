@@ -285,7 +285,8 @@ def test_bad_input_is_a_clear_error(tmp_path, klass, case, capsys):
 def test_screenshot_of_the_page(report):
     chromium = os.environ.get("NETVIS_CHROMIUM", "/usr/bin/chromium")
     if not Path(chromium).is_file():
-        pytest.skip(f"{chromium} not found: install Debian's chromium for the screenshot")
+        pytest.fail(f"{chromium} not found: install Debian's chromium (apt-get install chromium; .ci/run does), "
+                    "or set NETVIS_CHROMIUM to a Chromium binary")
     from playwright.sync_api import sync_playwright
 
     _, out = report
