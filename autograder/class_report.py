@@ -9,7 +9,7 @@ modes, references, faults by kind, the slowest submissions.
 
 No student code appears: cells are shown by number, errors by their exception's type only. The
 JSON is deterministic (keys and lists sorted); the one part that differs between two gradings of
-the same notebooks, the seconds, is under the top-level key ``RUN_KEY``.
+the same notebooks (the seconds, the sandboxes' uids) is under the top-level key ``RUN_KEY``.
 """
 import base64
 import io
@@ -31,7 +31,8 @@ REVIEW_FAIL_RATE = 0.5
 SLOWEST = 5
 TOP_CELLS = 10
 RUN_KEY = "run"
-"""The JSON's only run-dependent part (seconds); leave it out when comparing two gradings."""
+"""The JSON's only run-dependent part (seconds, the isolation with its uids); leave it out when
+comparing two gradings."""
 SELF_TEST = ("Every record was written after the self-test passed: the grader graded the solution notebook "
              "in the same sandbox with full marks before writing anything (autograder/selftest.py).")
 _TYPE = re.compile(r"^([A-Za-z_][\w.]*)(:|$)")
@@ -114,10 +115,18 @@ def _cell_rows(results) -> list:
     return rows[:TOP_CELLS]
 
 
+def _mode(isolation: dict) -> str:
+    """The isolation mode in a few words, without its user (a uid differs from run to run)."""
+    if not isolation:
+        return "not recorded (graded in process)"
+    mode = isolation.get("mode", "none")
+    return f"{mode} (Landlock ABI {isolation['landlock']})" if isolation.get("landlock") else mode
+
+
 def _health(results) -> dict:
     isolation, references, faults, problems = {}, {}, {}, []
     for result in results:
-        mode = isolation_summary(result.isolation) if result.isolation else "not recorded (graded in process)"
+        mode = _mode(result.isolation)
         isolation[mode] = isolation.get(mode, 0) + 1
         references[result.references or "unknown"] = references.get(result.references or "unknown", 0) + 1
         if result.problem:
@@ -147,7 +156,8 @@ def summary(results) -> dict:
         "cells": _cell_rows(results),
         "health": _health(results),
         RUN_KEY: {"slowest": [{"student": r.student, "seconds": round(r.seconds, 1)} for r in slowest],
-                  "seconds": quartiles([r.seconds for r in results])},
+                  "seconds": quartiles([r.seconds for r in results]),
+                  "isolation": sorted({isolation_summary(r.isolation) for r in results if r.isolation})},
     }
 
 
