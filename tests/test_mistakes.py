@@ -58,3 +58,13 @@ def test_the_tables_do_not_overlap():
     tables = [mistakes.GENERAL, mistakes.SALIENCY, mistakes.FOOLING, mistakes.ASCENT, mistakes.ACTIVATIONS,
               mistakes.ATTRIBUTION]
     assert sum(map(len, tables)) == len(mistakes.TITLES)
+
+
+def test_every_check_failed_names_its_mistake():
+    unnamed = []
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "CheckFailed" \
+                    and not any(k.arg == "mistake" for k in node.keywords):
+                unnamed.append(f"{path.name}:{node.lineno}")
+    assert unnamed == []
