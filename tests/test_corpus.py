@@ -35,6 +35,8 @@ MISTAKES = {
     "class_l2_not_squared": ["instead of ||I||^2"],
     "class_no_zero_grad": ["img.grad.zero_()"],
     "saliency_squeeze": [".squeeze()"],
+    "saliency_squeeze_scores": ["a .squeeze() without a dimension dropped the batch dimension"],
+    "saliency_hardcoded_batch": ["does it assume a batch of 5"],
     "saliency_from_loss": ["the gradient of a loss"],
     "saliency_from_log_softmax": ["the gradient of a loss"],
     "saliency_neg_log_prob": ["the gradient of a loss"],
@@ -65,6 +67,8 @@ MISTAKES = {
 
 MISTAKE_IDS = {
     "saliency_squeeze": {"saliency-squeeze"},
+    "saliency_squeeze_scores": {"saliency-squeeze"},
+    "saliency_hardcoded_batch": {"saliency-batch-size"},
     "saliency_from_loss": {"saliency-gradient-of-loss"},
     "saliency_from_log_softmax": {"saliency-gradient-of-loss"},
     "saliency_neg_log_prob": {"saliency-gradient-of-loss"},
@@ -95,6 +99,9 @@ def test_bug_loses_exactly_its_checks_and_its_feedback_names_the_mistake(path):
     named = {r.mistake for r in results if not r.passed}
     assert MISTAKE_IDS.get(path.stem, set()) <= named, (named, messages)
     assert all(r.mistake for r in results if not r.passed), messages  # every failure is named
+    if path.stem in ("saliency_squeeze_scores", "saliency_hardcoded_batch"):  # the call's own record of the type
+        assert {r.error_type for r in results if not r.passed} == {"IndexError" if "squeeze" in path.stem
+                                                                   else "RuntimeError"}
 
 
 def test_the_named_mistakes_are_bugs_of_the_corpus():
