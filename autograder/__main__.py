@@ -3,14 +3,17 @@
 Commands:
   grade SUBMISSIONS --out OUT_DIR [--workers N] [--shard I/N] [--times CSV]
                grade one folder per student, or a Canvas or Moodle download (zip or folder: see
-               docs/gradebook.md); write grades.csv, <student>/results.json, feedback.html and,
-               for a download, intake.json (who is who, what was chosen, what was not matched)
+               docs/gradebook.md); write grades.csv, class_report.html/.json, <student>/results.json,
+               feedback.html and, for a download, intake.json (who is who, what was chosen, what was
+               not matched)
   gradebook OUT_DIR [--policy TOML] [--hand-grades DB_OR_CSV]
                apply the course policy (lateness, extensions, extra credit), merge the hand
                grades; write final_grades.csv, canvas_import.csv, moodle_import.csv and each
                student's feedback again
   merge OUT_DIR... --out MERGED
-               combine the output folders of several shards
+               combine the output folders of several shards (grades.csv and the class report too)
+  report OUT_DIR
+               write OUT_DIR/class_report.html and class_report.json from the students' records
   check NOTEBOOK
                grade one notebook (public and hidden cases) and print the verdicts
   gradescope-run --submission DIR --results FILE [--policy TOML] [--metadata JSON]
@@ -76,7 +79,8 @@ def _grade(args) -> int:
     results, errors = grade_directory(submissions, args.out, workers=args.workers, shard=args.shard,
                                       isolate=_isolation(args), **_limits(args))
     print(grade_table(results))
-    print(f"\ngrades: {args.out / 'grades.csv'}; feedback: {args.out}/<student>/feedback.html and results.json")
+    print(f"\ngrades: {args.out / 'grades.csv'}; class report: {args.out / 'class_report.html'}; "
+          f"feedback: {args.out}/<student>/feedback.html and results.json")
     if errors:
         print(f"\n{len(errors)} student(s) could not be graded because of a grader fault: {', '.join(sorted(errors))}. "
               "Run the same command again to retry them.", file=sys.stderr)
@@ -108,7 +112,17 @@ def _merge(args) -> int:
     from .reports import grade_table
 
     print(grade_table(merge(args.out_dirs, args.out)))
-    print(f"\ngrades: {args.out / 'grades.csv'}")
+    print(f"\ngrades: {args.out / 'grades.csv'}; class report: {args.out / 'class_report.html'}")
+    return 0
+
+
+def _report(args) -> int:
+    from .class_report import write_class_report
+
+    if not args.out_dir.is_dir():
+        print(f"error: {args.out_dir} is not a grading output folder", file=sys.stderr)
+        return 2
+    print(f"class report: {write_class_report(args.out_dir)}")
     return 0
 
 
@@ -294,6 +308,8 @@ def _parser() -> argparse.ArgumentParser:
     merge = commands.add_parser("merge", help="combine shard output folders")
     merge.add_argument("out_dirs", type=Path, nargs="+", metavar="OUT_DIR")
     merge.add_argument("--out", type=Path, required=True)
+    report = commands.add_parser("report", help="write the class report from an output folder's records")
+    report.add_argument("out_dir", type=Path, metavar="OUT_DIR")
     check = commands.add_parser("check", help="grade one notebook and print the verdicts")
     check.add_argument("notebook", type=Path)
     check.add_argument("--timings", action="store_true",
@@ -336,7 +352,7 @@ def _protect(args) -> int:
     return 0
 
 
-HANDLERS = {"gradebook": _gradebook, "protect": _protect, "self-test": _self_test, "grade": _grade, "merge": _merge, "check": _check, "gradescope-run": _gradescope_run,
+HANDLERS = {"gradebook": _gradebook, "protect": _protect, "self-test": _self_test, "grade": _grade, "merge": _merge, "report": _report, "check": _check, "gradescope-run": _gradescope_run,
             "references": _references, "release": _release, "answer-key": _answer_key,
             "gradescope-bundle": _gradescope_bundle, "student-bundle": _student_bundle, "examples": _examples, "bench": _bench,
             "similarity": _similarity}

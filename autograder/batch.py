@@ -18,6 +18,7 @@ from tqdm import tqdm
 from .config import NOTEBOOK_NAME
 from .files import remove_stale_temporaries
 from . import config, modes
+from .class_report import write_class_report
 from .grading import grade_notebook
 from .lms import INTAKE_NAME
 from .references import load as load_references
@@ -96,6 +97,7 @@ def grade_directory(submissions_dir: Path, out_dir: Path, workers: int = 1, shar
     proof.verdict()  # also when nobody was left to grade
     results = read_results(out_dir)
     write_grades(out_dir, results)
+    write_class_report(out_dir, results)
     return results, errors
 
 
@@ -111,7 +113,8 @@ def _shares_the_graders_uid(isolate) -> bool:
 
 def merge(out_dirs: list, merged: Path) -> list:
     """Combine the per-student results of several shards' output folders into one, with one grades.csv
-    (and the first shard's intake.json, which every shard of one LMS download wrote alike)."""
+    (and the first shard's intake.json, which every shard of one LMS download wrote alike) and one
+    class report."""
     merged = Path(merged)
     merged.mkdir(parents=True, exist_ok=True)
     for out_dir in out_dirs:
@@ -125,4 +128,5 @@ def merge(out_dirs: list, merged: Path) -> list:
                 shutil.copytree(folder, merged / folder.name, dirs_exist_ok=True)
     results = read_results(merged)
     write_grades(merged, results)
+    write_class_report(merged, results)
     return results

@@ -32,8 +32,8 @@ time, that cell is skipped from then on, so this bounds nothing a real notebook 
 
 def run_check(check, student) -> CheckResult:
     """One check's verdict: its public cases, then its hidden ones. Never raises for the student's code."""
-    def verdict(points, message):
-        return CheckResult(check.id, points, check.points, message)
+    def verdict(points, message, mistake="", error_type=""):
+        return CheckResult(check.id, points, check.points, message, mistake=mistake, error_type=error_type)
 
     for attempt in range(MAX_INTERRUPTIONS):
         student.start_check(check.id)
@@ -44,22 +44,23 @@ def run_check(check, student) -> CheckResult:
                 try:
                     message = check.run(student, hidden)
                 except CheckFailed as err:
-                    return verdict(0, f"{HIDDEN_FAILURE}{err}")
+                    return verdict(0, f"{HIDDEN_FAILURE}{err}", err.mistake, err.error_type)
             return verdict(check.points, f"ok: {message}")
         except Interrupted:
             continue  # the run was lost to a notebook cell: once more, on a fresh run
         except CheckFailed as err:
-            return verdict(0, str(err))
+            return verdict(0, str(err), err.mistake, err.error_type)
         except SandboxUnavailable:
             raise
         except Exception as err:  # the code returned something the check could not even inspect
-            return verdict(0, f"The check could not inspect what your code returned ({type(err).__name__}: {err}).")
+            return verdict(0, f"The check could not inspect what your code returned ({type(err).__name__}: {err}).",
+                           mistake="uninspectable")
     return verdict(0, f"Not graded: notebook cells ended the grading process {MAX_INTERRUPTIONS} times while this "
-                      "check ran.")
+                      "check ran.", mistake="interrupted")
 
 
 def _failed_everywhere(student_id: str, problem: str, references: str, start: float) -> SubmissionResult:
-    checks = [CheckResult(c.id, 0, c.points, problem) for c in CHECKS]
+    checks = [CheckResult(c.id, 0, c.points, problem, mistake="ungradable") for c in CHECKS]
     return SubmissionResult(student_id, checks, references=references, problem=problem,
                             seconds=time.perf_counter() - start)
 

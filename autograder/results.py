@@ -36,6 +36,11 @@ class CheckResult:
     points: float
     max_points: float
     message: str
+    mistake: str = ""
+    """The named mistake behind a failure (an id of ``netvis.checks.mistakes.TITLES``); "" when it
+    passed or no mistake was named. Records written before it existed load with ""."""
+    error_type: str = ""
+    """With the mistake "raised": the class name of the student's exception, as the call recorded it."""
 
     @property
     def passed(self) -> bool:

@@ -172,7 +172,7 @@ class SandboxStudent:
         if self.run is None:
             if time.monotonic() > self.deadline:
                 raise CheckFailed(f"Not run: your notebook used up its time budget ({self.budget:g} s) "
-                                  "before this check; see the notebook errors above.")
+                                  "before this check; see the notebook errors above.", mistake="not-run-budget")
             self.run = SandboxRun(dict(self.plan, skip=sorted(self.skipped)), self.checks)
             self.runs += 1
             started = time.monotonic()
@@ -203,7 +203,8 @@ class SandboxStudent:
                 lane.socket = lane.run.worker(lane.check, self.deadline)
             if lane.socket is None:
                 raise CheckFailed(f"Not run: your notebook did not reach this check's test cell within its "
-                                  f"time budget ({self.budget:g} s in all); see the notebook errors above.")
+                                  f"time budget ({self.budget:g} s in all); see the notebook errors above.",
+                                  mistake="not-run-budget")
             lane.pid = lane.run.worker_pid(lane.check)
         return lane.socket
 
@@ -253,7 +254,8 @@ class SandboxStudent:
         response = self._exchange(request, limit, f"running {name}")
         if response.get("undefined"):
             raise CheckFailed(f"{name} is not defined where this check's test cell is: keep the cell with "
-                              f"`def {name}(...)` above it, and make sure that cell runs without errors.")
+                              f"`def {name}(...)` above it, and make sure that cell runs without errors.",
+                              mistake="undefined")
         model = response.get("model")
         report = ModelReport(training=bool(model["training"]), hooks=int(model["hooks"]),
                              state=model.get("state")) if model else None
@@ -262,8 +264,11 @@ class SandboxStudent:
         forwards = [f for f in forwards if isinstance(f, torch.Tensor)] if isinstance(forwards, list) else []
         count = response.get("forward_count")
         count = count if type(count) is int and count >= len(forwards) else len(forwards)
+        error_type = response.get("error_type")  # the sandbox's word: a name, used for counting only
+        error_type = error_type[:100] if isinstance(error_type, str) and error_type.isidentifier() else ""
         return Call(value=response["value"], args=history[-1] if history else tuple(args), model=report,
-                    error=response["error"], history=history, forwards=forwards, forward_count=count)
+                    error=response["error"], error_type=error_type, history=history, forwards=forwards,
+                    forward_count=count)
 
     def visualize_class(self, model, target: int, iterations: int, image_size: int):
         """The uint8 image (H, W, 3) the student's class step makes from the standard noise."""

@@ -267,7 +267,7 @@ def _answer(request: dict, namespace: dict) -> dict:
     call = call_function(fn, list(request["args"]), request["followups"], request["with_model_state"],
                          bool(request.get("record_forwards")))
     model = call.model
-    return {"id": request["id"], "value": call.value, "error": call.error,
+    return {"id": request["id"], "value": call.value, "error": call.error, "error_type": call.error_type,
             "history": [[a if isinstance(a, torch.Tensor) else None for a in after] for after in call.history],
             "model": None if model is None else {"training": model.training, "hooks": model.hooks, "state": model.state},
             "forwards": call.forwards, "forward_count": call.forward_count}

@@ -45,9 +45,10 @@ def test_every_known_mistake_changes_every_case(function, case):
     expected = attribution.reference(function, model, X, y, extra)
     assert attribution.relative_error(solution_namespace()[function](X, y, model, *extra), expected) < 1e-4
     names = []
-    for words, answer in attribution.mistakes(function, model, X, y, extra):
+    for mistake, words, answer in attribution.mistakes(function, model, X, y, extra):
         assert attribution.relative_error(answer, expected) > 50 * attribution.TOLERANCE[function], words
-        named = attribution.known_mistake(function, answer, model, X, y, extra)  # and it is named
+        named_id, named = attribution.known_mistake(function, answer, model, X, y, extra)  # and it is named
+        assert named_id == mistake
         assert named == words or named.startswith("it is the Grad-CAM of layer") and words.startswith(named[:28])
         names.append(words)
     assert len(names) >= len(attribution.MISTAKES[function])

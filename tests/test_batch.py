@@ -17,6 +17,7 @@ import yaml
 from autograder import batch
 from autograder.__main__ import main as autograder_main
 from autograder.batch import grade_directory, merge
+from autograder.class_report import JSON_NAME as CLASS_REPORT, RUN_KEY
 from autograder.dev.variants import EXAMPLES_DIR
 from autograder.gradescope import write_bundle
 from autograder.reports import read_results
@@ -57,6 +58,27 @@ def test_grade_prints_the_table_with_two_workers_and_nothing_of_the_solution(who
     assert 'class="missing"' not in page  # each of its pictures was drawn
 
 
+def _class_report(out) -> dict:
+    """class_report.json less its run-dependent part (seconds)."""
+    data = json.loads((out / CLASS_REPORT).read_text())
+    del data[RUN_KEY]
+    return data
+
+
+def test_the_class_report_counts_each_named_mistake_with_links(whole):
+    out = whole[0]
+    checks = {row["id"]: row for row in _class_report(out)["checks"]}
+    named = {(check_id, m["id"]): m["students"] for check_id, row in checks.items() for m in row["mistakes"]}
+    assert named[("compute_saliency_maps-shape", "saliency-squeeze")] == ["saliency_squeeze"]
+    assert named[("make_fooling_image-stops_when_fooled", "fooling-steps-after-fooled")] == ["fooling_never_stops"]
+    assert named[("class_visualization_update_step-direction", "ascent-l2-added")] == ["class_l2_added"]
+    assert named[("capture_activations-removes_hooks", "hooks-left")] == ["capture_hooks_left"]
+    assert all(m != "" for _, m in named) and not any(row["review"] for row in checks.values())
+    assert checks["compute_saliency_maps-shape"]["pass_rate"] == 0.8
+    page = (out / "class_report.html").read_text()
+    assert 'href="saliency_squeeze/feedback.html"' in page and "def compute_saliency_maps" not in page
+
+
 def _slurm_task(index, count, submissions, out) -> subprocess.Popen:
     env = dict(os.environ, **ONE_CPU, SLURM_ARRAY_TASK_ID=str(index), SLURM_ARRAY_TASK_COUNT=str(count),
                SLURM_SUBMIT_DIR=str(KIT_ROOT), SLURM_CPUS_PER_TASK="1", SUBMISSIONS=str(submissions), OUT=str(out))
@@ -84,6 +106,7 @@ def test_a_slurm_array_and_a_kubernetes_job_at_once_each_write_the_grades_of_one
     for out in (tmp_path / "_slurm_task", tmp_path / "_kubernetes_pod"):
         assert _scores(merge([out], out)) == _scores(whole[1])
         assert (out / "grades.csv").read_bytes() == alone
+        assert _class_report(out) == _class_report(whole[0])  # shards merged: the report of one run
         assert not list(out.glob("**/.*.tmp"))
 
 

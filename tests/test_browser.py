@@ -230,3 +230,32 @@ def test_feedback_page_with_failures_lists_cell_errors_and_shows_the_reference(b
     assert len(widths) == 10 + 6 + 2 + 6 and min(widths) >= 200, widths
     assert _screenshot(page, "feedback_failures").stat().st_size > 100_000
     page.close()
+
+
+CLASS_REPORT_SCREENSHOT = KIT_ROOT / "build" / "screenshots" / "class_report.png"
+
+
+def test_class_report_page_renders_its_histograms_and_links(browser, tmp_path):
+    """The class report of a synthetic class (tests/test_class_report.py's), opened from disk:
+    both histograms decode, the review flags and mistake links are there, a "<script>" id is text.
+    Its full-page screenshot goes to build/screenshots/class_report.png (docs/images/ holds a copy)."""
+    from autograder.class_report import write_class_report
+    from test_class_report import sample_class
+
+    path = write_class_report(tmp_path, sample_class())
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    charts = page.locator(".chart img")
+    assert charts.count() == 2
+    assert charts.evaluate_all("imgs => imgs.every(i => i.complete && i.naturalWidth > 0)")
+    assert page.locator("script").count() == 0
+    shape = page.locator("#check-compute_saliency_maps-shape")
+    assert "review" in shape.inner_text() and "3 × .squeeze() dropped the batch dimension" in shape.inner_text()
+    assert shape.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))") == [
+        "%3Cscript%3E/feedback.html", "bob/feedback.html", "erin/feedback.html"]
+    assert "<script>" in shape.inner_text()
+    CLASS_REPORT_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(CLASS_REPORT_SCREENSHOT), full_page=True)
+    assert CLASS_REPORT_SCREENSHOT.stat().st_size > 30_000
+    page.close()

@@ -35,6 +35,11 @@ MISTAKES = {
     "class_l2_not_squared": ["instead of ||I||^2"],
     "class_no_zero_grad": ["img.grad.zero_()"],
     "saliency_squeeze": [".squeeze()"],
+    "saliency_squeeze_scores": ["a .squeeze() without a dimension dropped the batch dimension"],
+    "saliency_hardcoded_batch": ["does it assume a batch of 5"],
+    "saliency_from_loss": ["the gradient of a loss"],
+    "saliency_from_log_softmax": ["the gradient of a loss"],
+    "saliency_neg_log_prob": ["the gradient of a loss"],
     "saliency_no_channel_max": ["maximum of |gradient| over the channel"],
     "saliency_no_eval": ["model.eval()"],
     "fooling_never_stops": ["predicted the target after step 9, but your loop took 100 steps"],
@@ -60,6 +65,25 @@ MISTAKES = {
 }
 """What each bug's feedback must say."""
 
+MISTAKE_IDS = {
+    "saliency_squeeze": {"saliency-squeeze"},
+    "saliency_squeeze_scores": {"saliency-squeeze"},
+    "saliency_hardcoded_batch": {"saliency-batch-size"},
+    "saliency_from_loss": {"saliency-gradient-of-loss"},
+    "saliency_from_log_softmax": {"saliency-gradient-of-loss"},
+    "saliency_neg_log_prob": {"saliency-gradient-of-loss"},
+    "saliency_no_abs": {"saliency-no-abs"},
+    "saliency_no_channel_max": {"saliency-no-channel-max"},
+    "saliency_no_eval": {"saliency-no-eval"},
+    "class_l2_not_squared": {"ascent-l2-not-squared"},
+    "class_l2_added": {"ascent-l2-added"},
+    "fooling_never_stops": {"fooling-steps-after-fooled"},
+    "capture_no_finally": {"hooks-left-on-error"},
+    "grad_cam_no_relu": {"cam-no-relu"},
+    "ig_left_riemann": {"ig-left-riemann"},
+}
+"""The mistake ids each bug's failures must name (among others)."""
+
 
 @pytest.mark.parametrize("path", BUGS, ids=[p.stem for p in BUGS])
 def test_bug_loses_exactly_its_checks_and_its_feedback_names_the_mistake(path):
@@ -72,6 +96,12 @@ def test_bug_loses_exactly_its_checks_and_its_feedback_names_the_mistake(path):
     assert sum(r.points for r in results) == full_marks - sum(CHECKS_BY_ID[i].points for i in variant.expected_failures)
     for mistake in MISTAKES.get(path.stem, []):
         assert mistake in " ".join(messages.values()), (mistake, messages)
+    named = {r.mistake for r in results if not r.passed}
+    assert MISTAKE_IDS.get(path.stem, set()) <= named, (named, messages)
+    assert all(r.mistake for r in results if not r.passed), messages  # every failure is named
+    if path.stem in ("saliency_squeeze_scores", "saliency_hardcoded_batch"):  # the call's own record of the type
+        assert {r.error_type for r in results if not r.passed} == {"IndexError" if "squeeze" in path.stem
+                                                                   else "RuntimeError"}
 
 
 def test_the_named_mistakes_are_bugs_of_the_corpus():

@@ -30,6 +30,12 @@ def test_a_fault_costs_only_the_checks_it_touches(path, tmp_path, monkeypatch):
     result = grade_notebook(write_notebook(variant, tmp_path), variant.name, timeout=10, cell_timeout=4)
     lost = {c.id: c.message for c in result.checks if not c.passed}
     assert set(lost) == variant.expected_failures, lost
+    mistakes = {c.id: c.mistake for c in result.checks if not c.passed}
+    assert all(mistakes.values()), mistakes  # every loss is named, a fault by its kind
+    if variant.name == "saliency_exits":
+        assert set(mistakes.values()) == {"fault-exit"}, mistakes
+    if variant.name == "fooling_no_cap":
+        assert mistakes == {"make_fooling_image-within_budget": "fooling-never-stops"}
     if variant.name == "fooling_no_cap":  # told why
         assert "the target was out of reach and your loop does not stop after 100 iterations" in \
             lost["make_fooling_image-within_budget"].lower()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable
 
-from . import activations, ascent, attribution, fooling, saliency
+from . import activations, ascent, attribution, fooling, mistakes, saliency
 from .student import Call, CallFault, CheckFailed, InProcessStudent, ModelReport, Student
 
 STUDENT_FUNCTIONS = (
@@ -131,4 +131,4 @@ def run_check(check_id: str, namespace: dict, cases=None) -> None:
 
 
 __all__ = ["CHECKS", "CHECKS_BY_ID", "PARTS", "STUDENT_FUNCTIONS", "Call", "CallFault", "Check", "CheckFailed",
-           "InProcessStudent", "ModelReport", "is_extra_credit", "Part", "Student", "part_of", "run_check"]
+           "InProcessStudent", "ModelReport", "mistakes", "is_extra_credit", "Part", "Student", "part_of", "run_check"]

@@ -15,9 +15,9 @@ def _capture(student, X, model, layers, **kw):
     call = student.call(NAME, model, X, list(layers), **kw)
     call.raise_error(NAME)
     if not isinstance(call.value, dict):
-        raise CheckFailed(f"{NAME} must return a dict from layer name to activation; got {type(call.value).__name__}.")
+        raise CheckFailed(f"{NAME} must return a dict from layer name to activation; got {type(call.value).__name__}.", mistake="activations-not-dict")
     if sorted(call.value) != sorted(layers):
-        raise CheckFailed(f"{NAME} returned the layers {sorted(call.value)}; asked for {sorted(layers)}.")
+        raise CheckFailed(f"{NAME} returned the layers {sorted(call.value)}; asked for {sorted(layers)}.", mistake="activations-wrong-layers")
     return call.value
 
 
@@ -40,10 +40,10 @@ def _compare(activations, expected, compare_values: bool) -> None:
         if not isinstance(got, torch.Tensor) or got.shape != want.shape:
             shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
             raise CheckFailed(f"The activation of {layer} has shape {shape}; expected {tuple(want.shape)} "
-                              "(the layer's output for the whole batch).")
+                              "(the layer's output for the whole batch).", mistake="activations-wrong-shape")
         if compare_values and not torch.allclose(got.detach(), want, rtol=1e-4, atol=1e-6):
             raise CheckFailed(f"The activation of {layer} has the right shape but wrong values: store the "
-                              "hook's output (its third argument), for this forward pass only.")
+                              "hook's output (its third argument), for this forward pass only.", mistake="activations-wrong-values")
 
 
 def _inputs(case):
@@ -84,7 +84,7 @@ def removes_hooks(student, cases) -> str:
         call.raise_error(NAME)
         if call.model.hooks:
             raise CheckFailed(f"{call.model.hooks} hook(s) are left on the model after {NAME}: keep the handle "
-                              "that register_forward_hook returns and call handle.remove().")
+                              "that register_forward_hook returns and call handle.remove().", mistake="hooks-left")
         if not isinstance(call.value, dict) or sorted(call.value) != sorted(expected):
             raise no_work("your function returns the activations", "it returned no dict of the requested layers.")
         require_work(call.value, model, X)
@@ -92,7 +92,7 @@ def removes_hooks(student, cases) -> str:
         call = student.call(NAME, model, broken, list(expected))
         if call.model.hooks:
             raise CheckFailed(f"When the forward pass raises, {call.model.hooks} hook(s) stay on the model: "
-                              "remove the hooks in a finally: block.")
+                              "remove the hooks in a finally: block.", mistake="hooks-left-on-error")
     return "no hooks left behind, even when the forward pass raises"
 
 

@@ -23,14 +23,14 @@ WORK_COSINE = 0.5
 """How closely an update must follow the score's gradient (either sign) for the property checks to count."""
 
 MISTAKES = {
-    "descent": "your update decreases the objective: gradient ascent adds the gradient (img += lr * g).",
-    "l2_added": "the L2 term is added: the objective subtracts l2_reg * ||I||^2, so its gradient "
+    "ascent-descent": "your update decreases the objective: gradient ascent adds the gradient (img += lr * g).",
+    "ascent-l2-added": "the L2 term is added: the objective subtracts l2_reg * ||I||^2, so its gradient "
                 "contributes -2 * l2_reg * I.",
-    "l2_not_squared": "you penalise ||I|| instead of ||I||^2: the regulariser is l2_reg * ||I||_2^2.",
-    "l2_half": "the gradient of l2_reg * ||I||^2 is 2 * l2_reg * I; your update uses l2_reg * I.",
-    "no_l2": "the L2 regulariser is missing from the update.",
+    "ascent-l2-not-squared": "you penalise ||I|| instead of ||I||^2: the regulariser is l2_reg * ||I||_2^2.",
+    "ascent-l2-half": "the gradient of l2_reg * ||I||^2 is 2 * l2_reg * I; your update uses l2_reg * I.",
+    "ascent-no-l2": "the L2 regulariser is missing from the update.",
 }
-"""Known wrong directions and what each one means."""
+"""Known wrong directions (by their id in ``mistakes.TITLES``) and what each one means."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,8 @@ class UpdateStep:
     def mistaken_directions(self, case, model, img, reference) -> dict:
         """{name in MISTAKES: the direction that mistake gives}, beside the ``reference`` update."""
         g, l2_reg, img = self.gain_gradient(case, model, img), case["l2_reg"], img.detach()
-        return {"descent": -reference, "l2_added": g + 2 * l2_reg * img,
-                "l2_not_squared": g - l2_reg * img / img.norm(), "l2_half": g - l2_reg * img, "no_l2": g}
+        return {"ascent-descent": -reference, "ascent-l2-added": g + 2 * l2_reg * img,
+                "ascent-l2-not-squared": g - l2_reg * img / img.norm(), "ascent-l2-half": g - l2_reg * img, "ascent-no-l2": g}
 
     def delta(self, student, case, img, model, learning_rate, **kw):
         """The student's update of ``img`` (a leaf that requires grad), and the Call."""
@@ -97,10 +97,10 @@ def returns_none(step: UpdateStep, student, cases) -> str:
         img, model = _public_inputs(case)
         delta, call = step.delta(student, case, img, model, case["learning_rate"])
         if call.value is not None:
-            raise CheckFailed(f"{step.name} returned a {type(call.value).__name__}: update img in place and return None.")
+            raise CheckFailed(f"{step.name} returned a {type(call.value).__name__}: update img in place and return None.", mistake="ascent-returns-value")
         if not delta.abs().max() > 0:
             raise CheckFailed(f"{step.name} left img unchanged: update it in place "
-                              "(img.data += ..., or img += ... inside torch.no_grad()).")
+                              "(img.data += ..., or img += ... inside torch.no_grad()).", mistake="ascent-unchanged")
         step.require_work(case, model, img, delta)
     return "updates img in place, returns None"
 
@@ -113,10 +113,10 @@ def ascends(step: UpdateStep, student, cases) -> str:
         before, after = step.objective(case, model, img), step.objective(case, model, img + delta)
         if not delta.abs().max() > 0:
             raise CheckFailed(f"{step.name} left img unchanged: update it in place "
-                              "(img.data += ..., or img += ... inside torch.no_grad()).")
+                              "(img.data += ..., or img += ... inside torch.no_grad()).", mistake="ascent-unchanged")
         if not after > before:
             raise CheckFailed(f"After one step of {step.name} the objective went from {before:.6g} to "
-                              f"{after:.6g}: {MISTAKES['descent']}")
+                              f"{after:.6g}: {MISTAKES['ascent-descent']}", mistake="ascent-descent")
         step.require_work(case, model, img, delta)
     return "a small step increases the objective"
 
@@ -138,14 +138,15 @@ def direction(step: UpdateStep, student, cases) -> str:
         delta, _ = step.delta(student, case, img, model, case["learning_rate"])
         similarity = objectives.cosine(delta, reference)
         if not similarity >= MIN_COSINE:
-            known = [(objectives.cosine(delta, d), MISTAKES[k])
+            known = [(objectives.cosine(delta, d), k)
                      for k, d in step.mistaken_directions(case, model, img, reference).items()]
-            best, message = max(known)
-            if best < MIN_COSINE:
-                message = ("it is not the gradient of the objective (which includes -l2_reg * ||I||^2), "
-                           "nor a positive multiple of it.")
+            best, mistake = max(known)
+            named = best >= MIN_COSINE
+            message = MISTAKES[mistake] if named else ("it is not the gradient of the objective (which includes "
+                                                       "-l2_reg * ||I||^2), nor a positive multiple of it.")
             raise CheckFailed(f"With l2_reg = {case['l2_reg']:.3g} the update's direction differs from the "
-                              f"reference (cosine similarity {similarity:.3f}): {message}")
+                              f"reference (cosine similarity {similarity:.3f}): {message}",
+                              mistake=mistake if named else "ascent-wrong-direction")
     return f"direction matches the reference (cosine >= {MIN_COSINE})"
 
 
@@ -159,7 +160,7 @@ def scales_with_learning_rate(step: UpdateStep, student, cases) -> str:
         if not torch.allclose(large, 2 * small, rtol=1e-3, atol=1e-6):
             ratio = float(large.norm() / small.norm().clamp_min(1e-30))
             raise CheckFailed(f"Doubling learning_rate changed the step by a factor of {ratio:.3g}, not 2: "
-                              "the step must be learning_rate times the (normalised) gradient.")
+                              "the step must be learning_rate times the (normalised) gradient.", mistake="ascent-lr-scaling")
     return "the step scales with learning_rate"
 
 
@@ -178,7 +179,7 @@ def no_accumulation(step: UpdateStep, student, cases) -> str:
         if not torch.allclose(after_second - after_first, fresh, rtol=1e-3, atol=1e-6):
             raise CheckFailed(f"The second of two calls of {step.name} on the same img differs from the same "
                               "call on a fresh copy: the gradient of the first call was not cleared. Zero "
-                              "img.grad after the update (img.grad.zero_()), or use torch.autograd.grad.")
+                              "img.grad after the update (img.grad.zero_()), or use torch.autograd.grad.", mistake="ascent-accumulates")
     return "consecutive calls do not accumulate gradients"
 
 

@@ -26,33 +26,34 @@ COMPLETENESS_ERROR = 0.05
 
 MISTAKES = {
     SMOOTH: [
-        ("the noise is never added: every sample is X itself, so this is the plain saliency map. "
+        ("smooth-no-noise", "the noise is never added: every sample is X itself, so this is the plain saliency map. "
          "Compute the saliency of X + noise[k] for each k", dict(add_noise=False)),
-        ("the gradients accumulate across samples: each noisy copy needs a fresh gradient (a new leaf "
+        ("smooth-accumulates", "the gradients accumulate across samples: each noisy copy needs a fresh gradient (a new leaf "
          "tensor, or .grad reset to zero before each backward)", dict(accumulate=True)),
-        ("it is the gradient of a loss, not of the class score s_y: backpropagate from the correct "
+        ("smooth-gradient-of-loss", "it is the gradient of a loss, not of the class score s_y: backpropagate from the correct "
          "class's unnormalised score", dict(loss=True)),
     ],
     IG: [
-        ("the (X - baseline) factor is missing: multiply the average gradient by X - baseline, "
+        ("ig-no-baseline-factor", "the (X - baseline) factor is missing: multiply the average gradient by X - baseline, "
          "element by element", dict(scale=False)),
-        ("it is a left Riemann sum: the points are baseline + (k / steps) (X - baseline) for "
+        ("ig-left-riemann", "it is a left Riemann sum: the points are baseline + (k / steps) (X - baseline) for "
          "k = 1, ..., steps, not k = 0, ..., steps - 1", dict(rule="left")),
-        ("the gradients accumulate across steps: each point needs a fresh gradient (a new leaf "
+        ("ig-accumulates", "the gradients accumulate across steps: each point needs a fresh gradient (a new leaf "
          "tensor, or .grad reset to zero before each backward)", dict(accumulate=True)),
-        ("it is the gradient of a loss, not of the class score s_y: backpropagate from the correct "
+        ("ig-gradient-of-loss", "it is the gradient of a loss, not of the class score s_y: backpropagate from the correct "
          "class's unnormalised score", dict(loss=True)),
-        ("the (X - baseline) factor is missing and the sum is a left Riemann sum",
+        ("ig-no-factor-left-riemann", "the (X - baseline) factor is missing and the sum is a left Riemann sum",
          dict(scale=False, rule="left")),
     ],
     CAM: [
-        ("the ReLU is missing: keep only the positive part of sum_c alpha_c A_c (F.relu) "
+        ("cam-no-relu", "the ReLU is missing: keep only the positive part of sum_c alpha_c A_c (F.relu) "
          "before upsampling", dict(relu=False)),
-        ("it is computed from the gradient of a loss, not of the class score s_y: backpropagate "
+        ("cam-gradient-of-loss", "it is computed from the gradient of a loss, not of the class score s_y: backpropagate "
          "from the correct class's unnormalised score", dict(loss=True)),
     ],
 }
-"""Per function: (what the mistake is and how to fix it, the objectives' switches that make it)."""
+"""Per function: (the mistake's id in ``mistakes.TITLES``, what it is and how to fix it, the objectives'
+switches that make it)."""
 
 HOW = {
     SMOOTH: "it should be the mean over k of max over channels of |d s_y / d x| at x = X + noise[k]",
@@ -149,25 +150,25 @@ def fitted_error(got: torch.Tensor, want: torch.Tensor) -> float:
 
 
 def mistakes(function, model, X, y, extra):
-    """(what the mistake is, in words; the answer it gives on this case) for each known mistake,
-    computed lazily; for Grad-CAM, every other layer with a feature map is a wrong layer."""
-    for words, switches in MISTAKES[function]:
-        yield words, reference(function, model, X, y, extra, **switches)
+    """(its id, what the mistake is, in words; the answer it gives on this case) for each known
+    mistake, computed lazily; for Grad-CAM, every other layer with a feature map is a wrong layer."""
+    for mistake, words, switches in MISTAKES[function]:
+        yield mistake, words, reference(function, model, X, y, extra, **switches)
     if function == CAM:
         layer = extra[0]
         right = reference(function, model, X, y, extra)
         for other in objectives.spatial_layers(model, X):
             wrong = reference(function, model, X, y, (other,)) if other != layer else right
             if relative_error(wrong, right) >= TOLERANCE[CAM]:  # a container whose output is the layer's is not wrong
-                yield (f"it is the Grad-CAM of layer {other}, not of the layer {layer!r} it was asked for: "
+                yield "cam-wrong-layer", (f"it is the Grad-CAM of layer {other}, not of the layer {layer!r} it was asked for: "
                        "hook the module dict(model.named_modules())[layer] and use its output"), wrong
 
 
 def known_mistake(function, value, model, X, y, extra):
-    """What the answer gets wrong, in words, if it matches one of the function's known mistakes."""
-    for words, candidate in mistakes(function, model, X, y, extra):
+    """(id, what the answer gets wrong in words) if it matches one of the function's known mistakes, else None."""
+    for mistake, words, candidate in mistakes(function, model, X, y, extra):
         if candidate.shape == value.shape and fitted_error(value, candidate) < MISTAKE_MATCH:
-            return words
+            return mistake, words
     return None
 
 
@@ -185,10 +186,10 @@ def _as_answer(function, value, X, what="The answer"):
     shape = _shape(function, X)
     if isinstance(value, torch.Tensor) and X.shape[0] == 1 and tuple(value.shape) == shape[1:]:
         raise CheckFailed(f"For N = 1 the batch dimension disappeared (shape {tuple(value.shape)}, not {shape}): "
-                          "don't call .squeeze() without naming the dimension.")
+                          "don't call .squeeze() without naming the dimension.", mistake="attribution-squeeze")
     if function != IG and isinstance(value, torch.Tensor) and tuple(value.shape) == tuple(X.shape):
         raise CheckFailed(f"{function} returned one map per colour channel, shape {tuple(X.shape)}; "
-                          f"it must return one map per image, shape {shape}.")
+                          f"it must return one map per image, shape {shape}.", mistake="attribution-per-channel")
     return expect_tensor(value, shape, f"For N = {X.shape[0]}, {what.lower()}")
 
 
@@ -202,7 +203,7 @@ def require_work(case, value, model, X, y, extra) -> None:
         return 0.0
 
     similarity = follows(case_reference(case, model, X, y, extra))
-    for _, mistake in mistakes(function, model, X, y, extra):  # a loss's gradient points the other way
+    for _, _, mistake in mistakes(function, model, X, y, extra):  # a loss's gradient points the other way
         if similarity >= WORK_CORRELATION:
             return
         similarity = max(similarity, follows(mistake), follows(mistake, -1))
@@ -225,11 +226,11 @@ def values(function, student, cases) -> str:
         error = relative_error(value, expected)
         if not error < TOLERANCE[function]:
             where = " (on a model whose forward returns a tuple, wrapped in netvis.ScoresOnly)" if case.get("wrapped") else ""
-            mistake = known_mistake(function, value, model, X, y, extra)
-            if mistake:
-                raise CheckFailed(f"{function} differs from the reference{where}: {mistake}.")
+            known = known_mistake(function, value, model, X, y, extra)
+            if known:
+                raise CheckFailed(f"{function} differs from the reference{where}: {known[1]}.", mistake=known[0])
             raise CheckFailed(f"{function} differs from the reference{where} (largest error {error:.2%} of the "
-                              f"largest value): {HOW[function]}.")
+                              f"largest value): {HOW[function]}.", mistake="attribution-wrong-values")
     return "matches the reference" + (" (Captum's, for this method)" if function != SMOOTH else "")
 
 
@@ -245,20 +246,20 @@ def no_side_effects(function, student, cases) -> str:
         require_work(case, in_eval, evaluating, X, y, extra)
         if call.model.hooks:
             raise CheckFailed(f"{call.model.hooks} hook(s) are left on the model after {function}: keep the handle "
-                              "that register_forward_hook returns and call handle.remove() (in a finally: block).")
+                              "that register_forward_hook returns and call handle.remove() (in a finally: block).", mistake="hooks-left")
         for key, before in model.state_dict().items():
             if not torch.equal(call.model.state[key], before):
                 raise CheckFailed(f"{function} changed the model's parameter {key}: compute gradients for the "
-                                  "inputs only, never update the model.")
+                                  "inputs only, never update the model.", mistake="model-changed")
         if not torch.equal(call.args[0], X):
-            raise CheckFailed(f"{function} modified its input X: work on a copy (X.clone(), X + noise, ...).")
+            raise CheckFailed(f"{function} modified its input X: work on a copy (X.clone(), X + noise, ...).", mistake="input-modified")
         value = _as_answer(function, call.value, X)
         if not relative_error(value, _as_answer(function, in_eval, X)) < max(TOLERANCE[function], 1e-3):
             raise CheckFailed(f"With the model in training mode, {function} gives another answer (dropout is on): "
-                              "call model.eval() before the forward passes, and restore the mode afterwards.")
+                              "call model.eval() before the forward passes, and restore the mode afterwards.", mistake="no-eval")
         if not call.model.training:
             raise CheckFailed(f"The model arrived in training mode and {function} left it in eval mode: remember "
-                              "training = model.training first and call model.train(training) at the end.")
+                              "training = model.training first and call model.train(training) at the end.", mistake="mode-not-restored")
     return "eval-mode answer; X, the model's mode, parameters and hooks as they were"
 
 
@@ -280,7 +281,7 @@ def completeness(student, cases) -> str:
             trend = ", ".join(f"{e:.1%} at {s} steps" for s, e in zip(COMPLETENESS_STEPS, errors))
             raise CheckFailed("The attributions of an image should sum to s_y(X) - s_y(baseline), more closely "
                               f"as steps grow; the error is {trend}. Check the (X - baseline) factor and the "
-                              "1/steps average.")
+                              "1/steps average.", mistake="ig-incomplete")
     return f"attributions sum to s_y(X) - s_y(baseline) within {COMPLETENESS_ERROR:.0%} at {COMPLETENESS_STEPS[-1]} steps"
 
 

@@ -12,15 +12,16 @@ from .student import CheckFailed
 def expect_tensor(value, shape, what: str) -> torch.Tensor:
     """``value`` as a tensor of ``shape``, or a CheckFailed that says what came back instead."""
     if not isinstance(value, torch.Tensor):
-        raise CheckFailed(f"{what} must be a torch.Tensor of shape {tuple(shape)}; got {type(value).__name__}.")
+        raise CheckFailed(f"{what} must be a torch.Tensor of shape {tuple(shape)}; got {type(value).__name__}.",
+                          mistake="wrong-type")
     if tuple(value.shape) != tuple(shape):
-        raise CheckFailed(f"{what} must have shape {tuple(shape)}; got {tuple(value.shape)}.")
+        raise CheckFailed(f"{what} must have shape {tuple(shape)}; got {tuple(value.shape)}.", mistake="wrong-shape")
     return value.detach()
 
 
 def no_work(what: str, why: str) -> CheckFailed:
     """The verdict for a property check on an answer that shows none of the work it is about."""
-    return CheckFailed(f"This check counts only once {what}: {why}")
+    return CheckFailed(f"This check counts only once {what}: {why}", mistake="no-work")
 
 
 def class_name(label: int) -> str:

@@ -233,7 +233,7 @@ def fools(student, cases) -> str:
             names = "not as the target" if case.get("hidden") else \
                 f"as {class_name(predicted)}, not as the target {class_name(target)}"
             raise CheckFailed(f"The fooling image{hint} is classified {names}: "
-                              "ascend the target's score until the model predicts it.")
+                              "ascend the target's score until the model predicts it.", mistake="fooling-not-fooled")
     return "every fooling image is classified as its target"
 
 
@@ -248,7 +248,7 @@ def stops_when_fooled(student, cases) -> str:
             f"The model predicted the target after step {path.first_fooled}"
         raise CheckFailed(f"{where}, but your loop took {path.steps} steps: {path.steps_after_fooled} more after "
                           "it was fooled. Stop as soon as the model predicts the target: test its prediction "
-                          "before every step, and break.")
+                          "before every step, and break.", mistake="fooling-steps-after-fooled")
     return "no more than one step after the model is fooled (the next checks judge that one)"
 
 
@@ -266,7 +266,7 @@ def no_extra_step(student, cases) -> str:
                           f"step more ({path.steps} in all): it tests the prediction computed before its step "
                           "(score, step, then test). Test the current image's prediction first, and step only "
                           "when it is not the target; an input the model already classifies as the target "
-                          "then comes back unchanged.")
+                          "then comes back unchanged.", mistake="fooling-tests-stale-prediction")
     return "no step once the model predicts the target"
 
 
@@ -282,7 +282,7 @@ def keeps_fooled_input(student, cases) -> str:
             raise CheckFailed(f"X was already classified as the target, yet your function took {took} "
                               "from it: it steps before it first tests the prediction. Test the "
                               "prediction before every step, the first one included: zero steps for an input "
-                              "that already fools the model.")
+                              "that already fools the model.", mistake="fooling-steps-when-fooled")
     return "an input that already fools the model comes back unchanged"
 
 
@@ -296,7 +296,7 @@ def no_early_stop(student, cases) -> str:
             raise CheckFailed(f"Your loop stopped after {path.steps} steps without reaching the target, while "
                               f"{MAX_ITERATIONS - path.steps} of its {MAX_ITERATIONS} steps remained (the reference "
                               f"reaches it in {case['reference_steps']}): keep stepping until the model predicts "
-                              f"the target or {MAX_ITERATIONS} steps are spent.")
+                              f"the target or {MAX_ITERATIONS} steps are spent.", mistake="fooling-stops-early")
     return "keeps going until the target is reached"
 
 
@@ -310,13 +310,13 @@ def within_budget(student, cases) -> str:
                 raise
             raise CheckFailed(f"The target was out of reach and your loop does not stop after {MAX_ITERATIONS} "
                               "iterations: on a small model it ran past the time limit. Bound the loop "
-                              f"(for t in range({MAX_ITERATIONS}): ...).") from None
+                              f"(for t in range({MAX_ITERATIONS}): ...).", mistake="fooling-never-stops") from None
         path = trajectory(call, X, target, model)
         _require_ascent([(case, path)], signed=False)
         if path.steps > MAX_ITERATIONS or path.truncated:
             more = "more than " if path.truncated else ""
             raise CheckFailed(f"The target was out of reach and your loop took {more}{path.steps} steps: stop after "
-                              f"{MAX_ITERATIONS} iterations (for t in range({MAX_ITERATIONS}): ...).")
+                              f"{MAX_ITERATIONS} iterations (for t in range({MAX_ITERATIONS}): ...).", mistake="fooling-too-many-steps")
     return f"at most {MAX_ITERATIONS} steps"
 
 
@@ -342,7 +342,7 @@ def step_length(student, cases) -> str:
                 X, target, model = _case_inputs(case)
                 why = _why_length(length, X, target, model, path.positions[i])
                 raise CheckFailed(f"Step {i + 1} of your loop has length {length:.3g} (L2), not lr = "
-                                  f"{LEARNING_RATE:g}: {why}. Take steps dX = lr * g / ||g||_2.")
+                                  f"{LEARNING_RATE:g}: {why}. Take steps dX = lr * g / ||g||_2.", mistake="fooling-step-length")
     return f"every step has length {LEARNING_RATE:g}"
 
 
@@ -351,10 +351,10 @@ def input_and_dtype(student, cases) -> str:
     for case in cases:
         X, target, model, call = _call(student, case)
         if not torch.equal(call.args[0].detach(), X):
-            raise CheckFailed(f"{NAME} modified its input X in place: work on a copy (X.clone()).")
+            raise CheckFailed(f"{NAME} modified its input X in place: work on a copy (X.clone()).", mistake="fooling-in-place")
         value = expect_tensor(call.value, X.shape, "The fooling image")
         if value.dtype != X.dtype:
-            raise CheckFailed(f"For a {X.dtype} input the fooling image is {value.dtype}: keep X's dtype (and device).")
+            raise CheckFailed(f"For a {X.dtype} input the fooling image is {value.dtype}: keep X's dtype (and device).", mistake="fooling-dtype")
         require_progress(X, value, target, model)
     return "input untouched, shape and dtype kept"
 

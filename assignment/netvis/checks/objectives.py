@@ -46,12 +46,15 @@ def gradient(fn, img: torch.Tensor) -> torch.Tensor:
     return grad
 
 
-def saliency(model, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """max over channels of |d s_{y_i} / d X_i|: shape (N, H, W), with the model in eval mode."""
+def saliency(model, X: torch.Tensor, y: torch.Tensor, loss: bool = False) -> torch.Tensor:
+    """max over channels of |d s_{y_i} / d X_i|: shape (N, H, W), with the model in eval mode.
+
+    ``loss``, a known mistake: the gradient of the summed cross-entropy loss instead (the same as
+    NLL of the log-softmax, or -log of the softmax probability of y_i; a mean differs by a factor)."""
     training = model.training
     model.eval()
     try:
-        grad = gradient(lambda leaf: model(leaf).gather(1, y.view(-1, 1)).sum(), X)
+        grad = gradient(lambda leaf: target_scores(model(leaf), y, loss), X)
     finally:
         model.train(training)
     return grad.abs().amax(dim=1)

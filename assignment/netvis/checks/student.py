@@ -19,7 +19,17 @@ from torch.nn.modules import module as torch_module
 
 
 class CheckFailed(AssertionError):
-    """A check's verdict that the student's code is wrong; the message says what to change."""
+    """A check's verdict that the student's code is wrong; the message says what to change.
+
+    ``mistake`` names the mistake with a stable id (``netvis.checks.mistakes.TITLES``; "" when
+    none is named), so that a class report can count mistakes without reading messages.
+    ``error_type`` is the student's exception's type name when the verdict is that the code raised.
+    """
+
+    def __init__(self, message: str = "", mistake: str = "", error_type: str = ""):
+        super().__init__(message)
+        self.mistake = mistake
+        self.error_type = error_type
 
 
 class CallFault(CheckFailed):
@@ -30,7 +40,7 @@ class CallFault(CheckFailed):
     """
 
     def __init__(self, kind: str, message: str):
-        super().__init__(message)
+        super().__init__(message, mistake=f"fault-{kind}")
         self.kind = kind
 
 
@@ -53,6 +63,8 @@ class Call:
     """The arguments as the last call left them (tensors copied; other values as given)."""
     model: Optional[ModelReport] = None
     error: Optional[str] = None
+    error_type: str = ""
+    """The class name of the student's exception, if the call raised (as recorded, not parsed)."""
     history: list = field(default_factory=list)
     """``args`` after each call of a sequence, in order."""
     forwards: list = field(default_factory=list)
@@ -61,13 +73,16 @@ class Call:
     forward_count: int = 0
     """With ``record_forwards``: how many forward passes there were, recorded or not."""
 
-    def raise_error(self, function: str, hint: str = "") -> None:
-        """Fail the check if the call raised, quoting the student's exception (and ``hint``)."""
+    def raise_error(self, function: str, hint: str = "", mistake: str = "") -> None:
+        """Fail the check if the call raised, quoting the student's exception (and ``hint``); the
+        verdict's mistake is ``mistake`` if given, else "raised"."""
         if self.error is None:
             return
         if self.error.rstrip().endswith("NotImplementedError"):
-            raise CheckFailed(f"{function} is not implemented yet: it raises NotImplementedError.")
-        raise CheckFailed(f"{function} raised an exception.{hint}\n{self.error}")
+            raise CheckFailed(f"{function} is not implemented yet: it raises NotImplementedError.",
+                              mistake="not-implemented", error_type="NotImplementedError")
+        raise CheckFailed(f"{function} raised an exception.{hint}\n{self.error}", mistake=mistake or "raised",
+                          error_type=self.error_type)
 
 
 class Student(Protocol):
@@ -160,7 +175,7 @@ def call_function(fn, args: list, followups=(), with_model_state: bool = False, 
     ``record_forwards``, the input of every forward pass of the model argument is recorded.
     """
     model = next((a for a in args if isinstance(a, nn.Module)), None)
-    history, value, error = [], None, None
+    history, value, error, error_type = [], None, None, ""
     recorder = ForwardRecorder(model) if record_forwards and model is not None else None
     try:
         for replacements in [{}] + list(followups):
@@ -171,7 +186,7 @@ def call_function(fn, args: list, followups=(), with_model_state: bool = False, 
                     warnings.simplefilter("ignore")
                     value = fn(*args)
             except (Exception, SystemExit) as err:  # the student's bug, reported to the check
-                error = format_exception(err)
+                error, error_type = format_exception(err), type(err).__name__
             history.append(tuple(a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args))
             if error is not None:
                 break
@@ -179,8 +194,8 @@ def call_function(fn, args: list, followups=(), with_model_state: bool = False, 
         if recorder is not None:
             recorder.remove()
     report = report_model(model, with_model_state) if model is not None else None
-    return Call(value=value, args=history[-1], model=report, error=error, history=history,
-                forwards=recorder.inputs if recorder else [], forward_count=recorder.count if recorder else 0)
+    return Call(value=value, args=history[-1], model=report, error=error, error_type=error_type,
+                history=history, forwards=recorder.inputs if recorder else [], forward_count=recorder.count if recorder else 0)
 
 
 class InProcessStudent:
@@ -197,7 +212,7 @@ class InProcessStudent:
     def function(self, name: str):
         fn = self.namespace.get(name)
         if not callable(fn):
-            raise CheckFailed(f"{name} is not defined: run (or keep) the cell that defines it.")
+            raise CheckFailed(f"{name} is not defined: run (or keep) the cell that defines it.", mistake="undefined")
         return fn
 
     def call(self, name: str, *args, followups=(), with_model_state: bool = False,
