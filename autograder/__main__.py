@@ -249,10 +249,14 @@ def _bench(args) -> int:
 def _similarity(args) -> int:
     from .similarity import THRESHOLD, SimilarityError, write_report
 
+    from .lms import IntakeError, take_in
+
     threshold = THRESHOLD if args.threshold is None else args.threshold
     try:
-        report = write_report(args.submissions, args.out, against=args.against, threshold=threshold)
-    except SimilarityError as err:
+        # the same submissions as `grade`: a Canvas or Moodle download is staged under OUT first
+        submissions = take_in(args.submissions, args.out)[0] if args.submissions.exists() else args.submissions
+        report = write_report(submissions, args.out, against=args.against, threshold=threshold)
+    except (SimilarityError, IntakeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     flagged = sum(m.score > report.threshold for m in report.pairs)
@@ -333,7 +337,8 @@ def _parser() -> argparse.ArgumentParser:
     protect.add_argument("paths", type=Path, nargs="*", metavar="FOLDER",
                          help="more folders to close (submissions, output); the kit's own are always closed")
     similar = commands.add_parser("similarity", help="rank pairs of submissions by unusual likeness, for review")
-    similar.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR")
+    similar.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
+                         help="what grade takes: one folder per student, or a Canvas or Moodle download")
     similar.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
     similar.add_argument("--against", type=Path, metavar="FOLDER",
                          help="a folder of known solutions (.py or .ipynb) to match each submission against")

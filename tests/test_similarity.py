@@ -275,7 +275,7 @@ def test_bad_input_is_a_clear_error(tmp_path, klass, case, capsys):
         target, extra = klass, ["--against", tmp_path / "missing"]
     status = main(["similarity", str(target), "--out", str(tmp_path / "out"), *map(str, extra)])
     assert status == 2
-    assert {"file": "is not a folder", "empty": "no notebooks found", "no_notebooks": "no notebooks found",
+    assert {"file": "neither a folder nor a zip", "empty": "no notebooks found", "no_notebooks": "no notebooks found",
             "against": "is not a folder"}[case] in capsys.readouterr().err
     assert not (tmp_path / "out" / "similarity.html").exists()
 
@@ -299,3 +299,18 @@ def test_screenshot_of_the_page(report):
         page.screenshot(path=str(SCREENSHOT), full_page=False)  # the notice, the ranking, the first pair
         browser.close()
     assert SCREENSHOT.stat().st_size > 20_000
+
+
+def test_a_canvas_download_is_compared_as_grade_takes_it(klass, tmp_path):
+    """The command takes what `grade` takes: a Canvas zip is staged under the output folder, and its
+    students are the Canvas users (the planted copy and its original among them)."""
+    import zipfile
+
+    download = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(download, "w") as archive:
+        for user, name in enumerate(["style_b", "copy_of_b", "style_c", "style_d"], start=101):
+            archive.write(klass / name / NOTEBOOK_NAME, f"{name.replace('_', '')}_{user}_9{user}_{NOTEBOOK_NAME}")
+    done = _run(download, "--out", tmp_path / "report")
+    assert done.returncode == 0, done.stderr
+    pairs = json.loads((tmp_path / "report" / "similarity.json").read_text())["pairs"]
+    assert set(pairs[0]["ids"]) == {"canvas-101", "canvas-102"} and len(pairs) == 6
