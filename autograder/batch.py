@@ -18,7 +18,7 @@ from tqdm import tqdm
 from .config import NOTEBOOK_NAME
 from .files import remove_stale_temporaries
 from . import config, modes
-from .class_report import write_class_report
+from .class_report import SELF_TESTS_DIR, write_class_report, write_self_test
 from .grading import grade_notebook
 from .lms import INTAKE_NAME
 from .references import load as load_references
@@ -95,6 +95,7 @@ def grade_directory(submissions_dir: Path, out_dir: Path, workers: int = 1, shar
                 future.cancel()
             raise
     proof.verdict()  # also when nobody was left to grade
+    write_self_test(out_dir, shard, proof)
     results = read_results(out_dir)
     write_grades(out_dir, results)
     write_class_report(out_dir, results)
@@ -123,6 +124,9 @@ def merge(out_dirs: list, merged: Path) -> list:
         intake = Path(out_dir) / INTAKE_NAME
         if intake.is_file() and not (merged / INTAKE_NAME).is_file():
             shutil.copy2(intake, merged / INTAKE_NAME)
+        for record in sorted((Path(out_dir) / SELF_TESTS_DIR).glob("*.json")):
+            (merged / SELF_TESTS_DIR).mkdir(exist_ok=True)
+            shutil.copy2(record, merged / SELF_TESTS_DIR / record.name)
         for folder in sorted(Path(out_dir).iterdir()):
             if folder.is_dir() and read_record(folder) is not None:
                 shutil.copytree(folder, merged / folder.name, dirs_exist_ok=True)

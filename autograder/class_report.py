@@ -35,6 +35,9 @@ RUN_KEY = "run"
 comparing two gradings."""
 SELF_TEST = ("Every record was written after the self-test passed: the grader graded the solution notebook "
              "in the same sandbox with full marks before writing anything (autograder/selftest.py).")
+SELF_TESTS_DIR = ".self_tests"
+"""In an output folder: one file per grading run (``<shard>.json``, written by ``write_self_test``)
+with its self-test's verdict; ``merge`` copies them, the report lists them under ``RUN_KEY``."""
 _TYPE = re.compile(r"^([A-Za-z_][\w.]*)(:|$)")
 
 
@@ -157,7 +160,8 @@ def summary(results) -> dict:
         "health": _health(results),
         RUN_KEY: {"slowest": [{"student": r.student, "seconds": round(r.seconds, 1)} for r in slowest],
                   "seconds": quartiles([r.seconds for r in results]),
-                  "isolation": sorted({isolation_summary(r.isolation) for r in results if r.isolation})},
+                  "isolation": sorted({isolation_summary(r.isolation) for r in results if r.isolation}),
+                  "self_tests": []},  # write_class_report fills it from the output folder
     }
 
 
@@ -196,11 +200,32 @@ def render_html(data: dict) -> str:
         data=data, charts=charts, titles=titles, link=feedback_link, review_rate=REVIEW_FAIL_RATE)
 
 
+def write_self_test(out_dir: Path, shard: tuple, proof) -> None:
+    """Record a grading run's passed self-test (a ``selftest.BackgroundSelfTest`` after its verdict)."""
+    folder = Path(out_dir) / SELF_TESTS_DIR
+    folder.mkdir(exist_ok=True)
+    atomic_write_text(folder / f"shard-{shard[0]}-of-{shard[1]}.json", json.dumps({
+        "shard": f"{shard[0]}/{shard[1]}", "passed": True, "isolation": isolation_summary(proof.isolation),
+        "remembered": proof.remembered, "seconds": round(proof.seconds, 1)}, sort_keys=True))
+
+
+def read_self_tests(out_dir: Path) -> list:
+    """The self-test records of the runs that wrote into ``out_dir``, by shard."""
+    records = []
+    for path in sorted((Path(out_dir) / SELF_TESTS_DIR).glob("*.json")):
+        try:
+            records.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue
+    return records
+
+
 def write_class_report(out_dir: Path, results=None) -> Path:
     """Write class_report.json and class_report.html into ``out_dir`` (atomically) from its records;
     returns the HTML's path."""
     out_dir = Path(out_dir)
     data = summary(read_results(out_dir) if results is None else results)
+    data[RUN_KEY]["self_tests"] = read_self_tests(out_dir)
     atomic_write_text(out_dir / JSON_NAME, json.dumps(data, indent=1, sort_keys=True) + "\n")
     atomic_write_text(out_dir / HTML_NAME, render_html(data))
     return out_dir / HTML_NAME

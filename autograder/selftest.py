@@ -147,14 +147,14 @@ class BackgroundSelfTest:
     SelfTestFailed if it failed. Nothing graded may be written before ``verdict()`` returns."""
 
     def __init__(self, isolate: bool = True, **limits):
-        self.failure, self.seconds, self.remembered = None, 0.0, False
+        self.failure, self.seconds, self.remembered, self.isolation = None, 0.0, False, {}
         self.thread = threading.Thread(target=self._prove, args=(isolate, limits), daemon=True)
         self.thread.start()
 
     def _prove(self, isolate: bool, limits: dict) -> None:
         start = time.perf_counter()
         try:
-            _, self.remembered = _self_test(isolate, limits)
+            self.isolation, self.remembered = _self_test(isolate, limits)
         except SelfTestFailed as err:
             self.failure = err
         self.seconds = time.perf_counter() - start

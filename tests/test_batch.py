@@ -77,6 +77,9 @@ def test_the_class_report_counts_each_named_mistake_with_links(whole):
     assert checks["compute_saliency_maps-shape"]["pass_rate"] == 0.8
     page = (out / "class_report.html").read_text()
     assert 'href="saliency_squeeze/feedback.html"' in page and "def compute_saliency_maps" not in page
+    [proof] = json.loads((out / CLASS_REPORT).read_text())[RUN_KEY]["self_tests"]  # the run's own self-test
+    assert proof["passed"] and proof["shard"] == "1/1" and proof["isolation"].startswith("namespaces")
+    assert "shard 1/1: passed, namespaces" in page
 
 
 def _slurm_task(index, count, submissions, out) -> subprocess.Popen:

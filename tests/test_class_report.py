@@ -143,3 +143,23 @@ def test_an_empty_folder_gives_an_empty_report(tmp_path):
     class_report.write_class_report(tmp_path)
     data = json.loads((tmp_path / class_report.JSON_NAME).read_text())
     assert data["students"] == [] and data["scores"]["assignment"]["median"] is None
+
+
+def test_each_runs_self_test_is_listed_and_merged(tmp_path):
+    """A batch records its passed self-test per shard; merge carries them; the page lists them."""
+    from types import SimpleNamespace
+
+    for shard in ((1, 2), (2, 2)):
+        folder = tmp_path / f"shard{shard[0]}"
+        write_record((folder / f"s{shard[0]}").mkdir(parents=True) or folder / f"s{shard[0]}", submission(f"s{shard[0]}"))
+        proof = SimpleNamespace(isolation={"mode": "landlock", "user": "uid 1000", "landlock": 7},
+                                remembered=shard[0] == 2, seconds=12.34)
+        class_report.write_self_test(folder, shard, proof)
+    merge([tmp_path / "shard1", tmp_path / "shard2"], tmp_path / "merged")
+    tests = json.loads((tmp_path / "merged" / class_report.JSON_NAME).read_text())[class_report.RUN_KEY]["self_tests"]
+    assert [(t["shard"], t["remembered"], t["isolation"]) for t in tests] == [
+        ("1/2", False, "landlock (uid 1000, Landlock ABI 7)"), ("2/2", True, "landlock (uid 1000, Landlock ABI 7)")]
+    page = (tmp_path / "merged" / class_report.HTML_NAME).read_text()
+    assert "shard 1/2: passed, landlock (uid 1000, Landlock ABI 7), proved in 12.3 s" in page
+    assert "shard 2/2: passed" in page and "verdict remembered" in page
+    assert "s1" in json.loads((tmp_path / "merged" / class_report.JSON_NAME).read_text())["students"]
