@@ -19,6 +19,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.class_report import SELF_TESTS_DIR
+
 pytestmark = pytest.mark.slow
 
 from autograder.dev.variants import Variant, build_submission, read_variant
@@ -135,8 +137,10 @@ def test_attack_gains_no_points(graded, path):
 def test_nothing_was_written_outside_the_sandbox(graded):
     assert not Path("/tmp/HACKED").exists()
     for batch in graded.values():
-        assert sorted(p.name for p in batch.out.iterdir() if p.is_file()) == ["grades.csv"]
-        for folder in (p for p in batch.out.iterdir() if p.is_dir()):
+        assert sorted(p.name for p in batch.out.iterdir() if p.is_file()) == [
+            "class_report.html", "class_report.json", "grades.csv"]
+        assert [p.name for p in (batch.out / SELF_TESTS_DIR).iterdir()] == ["shard-1-of-1.json"]
+        for folder in (p for p in batch.out.iterdir() if p.is_dir() and p.name != SELF_TESTS_DIR):
             assert sorted(p.name for p in folder.iterdir()) == ["feedback.html", "grading.json", "results.json"]
 
 
