@@ -157,8 +157,26 @@ def test_a_grader_fault_costs_one_student_and_a_rerun_retries_them(whole, tmp_pa
     assert _scores(read_results(out)) == {s: v for s, v in _scores(whole[1]).items() if s in ("class_l2_added", "solution")}
 
 
+GRADESCOPE_POLICY = """
+[assignment]
+due = 2026-03-01T23:59:00-05:00
+
+[late]
+penalty_percent = 10
+per = "day"
+on_gradescope = true
+
+[gradescope]
+hidden_visibility = "after_published"
+"""
+
+
 def test_gradescope_bundle_runs_in_a_fake_autograder_tree_without_cap_sys_admin(tmp_path):
-    bundle = write_bundle(tmp_path / "autograder.zip")
+    """The bundle, with a course policy, as Gradescope runs it: setup's tree, run_autograder, and
+    submission_metadata.json saying the submission came a day and a half late."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text(GRADESCOPE_POLICY)
+    bundle = write_bundle(tmp_path / "autograder.zip", policy=policy)
     root = tmp_path / "autograder"
     with zipfile.ZipFile(bundle) as z:  # what Gradescope does with the bundle
         names = z.namelist()
@@ -171,6 +189,10 @@ def test_gradescope_bundle_runs_in_a_fake_autograder_tree_without_cap_sys_admin(
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
     (root / "submission").mkdir()
     shutil.copy(EXAMPLES_DIR / "fooling_never_stops" / NOTEBOOK, root / "submission")
+    (root / "submission_metadata.json").write_text(json.dumps({  # Gradescope's fields, as it writes them
+        "id": 123456, "created_at": "2026-03-03T11:59:00.000000-05:00", "assignment": {
+            "due_date": "2026-03-01T23:59:00.000000-05:00", "late_due_date": "2026-03-05T23:59:00.000000-05:00"},
+        "users": [{"email": "student@example.edu", "id": 1234, "name": "A Student"}]}))
     # As after setup.sh: `python3` finds the kit in source/, not this checkout's editable install
     # (-S skips the .pth files that point at it; the pinned packages come in through PYTHONPATH).
     shim = tmp_path / "bin" / "python3"
@@ -189,6 +211,14 @@ def test_gradescope_bundle_runs_in_a_fake_autograder_tree_without_cap_sys_admin(
     assert which.stdout.startswith(str(root / "source"))  # the bundle's own copy graded it
     results = json.loads((root / "results" / "results.json").read_text())
     isolation = results["extra_data"]["isolation"]
-    assert results["score"] == 37 and isolation["mode"] == "namespaces" and isolation["user"] != "unmapped"
+    assert isolation["mode"] == "namespaces" and isolation["user"] != "unmapped"
     lost = [t["name"] for t in results["tests"] if t["score"] < t["max_score"]]
     assert lost == ["make_fooling_image: stops_when_fooled"]
+    # 37 points, late by 1.5 days: two started days at 10% each, from the metadata
+    assert results["extra_data"]["points"] == 37 and results["extra_data"]["days_late"] == 1.5
+    assert results["extra_data"]["late_penalty"] == 7.4 and results["score"] == 29.6
+    assert "Late by 1.50 day(s): penalty 20% = 7.4 point(s)." in results["output"]
+    assert results["visibility"] == "visible"  # the totals, always
+    hidden = [t for t in results["tests"] if t["visibility"] != "visible"]
+    assert all(t["visibility"] == "after_published" and t["max_score"] == 0 and t["name"].endswith("(hidden case)")
+               for t in hidden)
