@@ -93,6 +93,9 @@ def _gradebook(args) -> int:
     from .hand_grades import HandGradesError
     from .policy import Policy, PolicyError, load
 
+    if not args.out_dir.is_dir():
+        print(f"error: {args.out_dir} is not a grading output folder (what `grade --out` wrote)", file=sys.stderr)
+        return 2
     try:
         policy = load(args.policy) if args.policy else Policy()
         rows, warnings = write(args.out_dir, policy, args.hand_grades)
