@@ -146,3 +146,25 @@ def test_nothing_was_written_outside_the_sandbox(graded):
 
 def test_no_sandbox_process_survives(graded):
     assert {setting: batch.strays for setting, batch in graded.items()} == {setting: [] for setting in graded}
+
+
+def test_the_class_report_of_a_hostile_class_agrees_with_its_grades(graded):
+    """The class report of a real graded class (the corpus, the honest student, the tampered
+    notebook), checked against grades.csv: the students, each check's passes and review flag, every
+    failure counted under one named mistake, the loops counted as timeouts."""
+    from netvis.checks import CHECKS_BY_ID
+
+    for setting, batch in graded.items():
+        report = json.loads((batch.out / "class_report.json").read_text())
+        assert report["students"] == sorted(batch.grades), setting
+        for row in report["checks"]:
+            most = CHECKS_BY_ID[row["id"]].points
+            passed = [s for s, g in batch.grades.items() if float(g[row["id"]]) == most]
+            assert row["passed"] == len(passed), (setting, row["id"])
+            assert row["review"] == ((len(batch.grades) - len(passed)) / len(batch.grades) > 0.5), (setting, row["id"])
+            failed = [s for m in row["mistakes"] for s in m["students"]]
+            assert sorted(failed) == sorted(set(batch.grades) - set(passed)), (setting, row["id"])
+            assert all(m["id"] for m in row["mistakes"]), (setting, row["id"])
+        if "infinite_loop" in batch.grades:
+            assert "infinite_loop" in report["health"]["faults"]["fault-timeout"]["students"]
+            assert report["health"]["timeouts"] >= 1
