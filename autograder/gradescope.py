@@ -125,8 +125,7 @@ def late_adjustments(metadata: dict, policy, result):
     due = max((d for d in dues if d is not None), default=None)
     if submitted is None or due is None:
         return None
-    days, percent = type(policy)(due=due, grace=policy.grace, penalty_percent=policy.penalty_percent,
-                                 per=policy.per, cap_percent=policy.cap_percent).lateness("", submitted)
+    days, percent = policy.late_by(due, submitted)
     if not percent:
         return None
     penalty = round(result.score * percent / 100, 2)
