@@ -140,6 +140,7 @@ def run(submission_dir: Path, results_path: Path, isolate="auto", policy_path: P
     """Grade the notebook in ``submission_dir`` after the self-test; write Gradescope's results.json;
     return the score (less any late penalty the policy applies here). Where the sandbox cannot be had or fails its self-test, results.json tells the
     student it is not their fault and the instructor what to change, and SelfTestFailed is raised."""
+    from .notebook import find_notebook
     from .reports import gradescope_results
     from .selftest import SelfTestFailed, grade_one_after_self_test
 
@@ -151,9 +152,7 @@ def run(submission_dir: Path, results_path: Path, isolate="auto", policy_path: P
         metadata = json.loads(Path(metadata_path).read_text()) if metadata_path else {}
     except (OSError, ValueError):
         metadata = {}
-    notebooks = sorted(Path(submission_dir).rglob("*.ipynb"))
-    named = [p for p in notebooks if p.name == NOTEBOOK_NAME]
-    notebook = (named or notebooks or [Path(submission_dir) / NOTEBOOK_NAME])[0]
+    notebook = find_notebook(submission_dir) or Path(submission_dir) / NOTEBOOK_NAME
     try:
         result = grade_one_after_self_test(notebook, "submission", isolate, **limits)
     except SelfTestFailed as err:

@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 
 from .config import NOTEBOOK_NAME
 from .files import atomic_write, atomic_write_text
+from .notebook import notebook_order
 
 INTAKE_NAME = "intake.json"
 STAGING_NAME = ".staging"
@@ -126,7 +127,7 @@ def _notebook_in_zip(data: bytes):
         return None
     if not names:
         return None
-    name = min(names, key=lambda n: (PurePosixPath(n).name != NOTEBOOK_NAME, n.count("/"), n))
+    name = min(names, key=notebook_order)
     return name, archive.read(name)
 
 

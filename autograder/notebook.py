@@ -14,13 +14,13 @@ from a plain run, as under nbgrader:
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from IPython.core.inputtransformer2 import TransformerManager
 
 from netvis.checks import CHECKS, CHECKS_BY_ID
 
-from .config import RELEASE_NOTEBOOK
+from .config import NOTEBOOK_NAME, RELEASE_NOTEBOOK
 
 
 class SubmissionError(Exception):
@@ -77,6 +77,19 @@ def _node(value):
     if isinstance(value, dict):
         return _Node({k: _node(v) for k, v in value.items()})
     return [_node(v) for v in value] if isinstance(value, list) else value
+
+
+def notebook_order(name: str) -> tuple:
+    """Sort key choosing a submission's notebook among several (``name``: a relative POSIX path):
+    the release's file name first, then the shallowest, then by path."""
+    return PurePosixPath(name).name != NOTEBOOK_NAME, name.count("/"), name
+
+
+def find_notebook(folder: Path):
+    """The notebook to grade in a student's ``folder`` (by ``notebook_order``), or None."""
+    folder = Path(folder)
+    names = [p.relative_to(folder).as_posix() for p in folder.rglob("*.ipynb")]
+    return folder / min(names, key=notebook_order) if names else None
 
 
 def load_notebook(path: Path):

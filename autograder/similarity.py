@@ -29,7 +29,7 @@ from copydetect import CodeFingerprint, compare_files
 from . import code_norm
 from .config import NOTEBOOK_NAME
 from .files import atomic_write_text
-from .notebook import SubmissionError
+from .notebook import SubmissionError, find_notebook
 
 K = 7
 """Tokens per fingerprinted k-gram: shorter runs are never counted as shared."""
@@ -73,14 +73,6 @@ def _fingerprint(function) -> CodeFingerprint:
 
 def _entry(id_: str, functions: dict) -> Entry:
     return Entry(id_, functions, {name: _fingerprint(f) for name, f in functions.items()})
-
-
-def find_notebook(folder: Path):
-    """The student's notebook in ``folder``: the release's name, else the only or first ``.ipynb``."""
-    named = Path(folder) / NOTEBOOK_NAME
-    if named.is_file():
-        return named
-    return next(iter(sorted(Path(folder).rglob("*.ipynb"))), None)
 
 
 def load_class(submissions: Path):

@@ -81,3 +81,17 @@ def test_an_older_format_is_converted_and_a_malformed_cell_is_the_students_to_fi
     bad.write_text('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "source": 3}]}')
     with pytest.raises(SubmissionError, match="not a readable Jupyter notebook.*source is not text"):
         read_program(bad)
+
+
+def test_the_notebook_to_grade_is_the_release_name_then_the_shallowest(tmp_path):
+    """One rule for Gradescope's submission folder, the similarity report and a submit zip's members."""
+    from autograder.notebook import find_notebook
+
+    assert find_notebook(tmp_path) is None
+    (tmp_path / "scratch.ipynb").write_text("{}")
+    assert find_notebook(tmp_path) == tmp_path / "scratch.ipynb"
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "NetworkVisualization.ipynb").write_text("{}")
+    assert find_notebook(tmp_path) == tmp_path / "work" / "NetworkVisualization.ipynb"
+    (tmp_path / "NetworkVisualization.ipynb").write_text("{}")
+    assert find_notebook(tmp_path) == tmp_path / "NetworkVisualization.ipynb"
